@@ -1,0 +1,238 @@
+import { Type, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { QUEUE_NAMES, QUEUE_PROFILES, type LatencyDistribution, type QueueName, type QueueProfile } from './queues.js';
+
+/** Everything a queuescope process can be configured with; built only by {@link parseConfig}. */
+export interface Config {
+  /** Prefix of every Redis key (`{<namespace>:<queue>}`); tests use a unique one each. */
+  namespace: string;
+  redisUrl: string;
+  questdb: {
+    /** `host:port` of QuestDB's HTTP server (REST, ILP over HTTP, /ping). */
+    http: string;
+    pg: { host: string; port: number; user: string; password: string; database: string };
+    /** `@questdb/nodejs-client` config string, handed to `Sender.fromConfig` unchanged. */
+    ilpConf: string;
+  };
+  producer: {
+    host: string;
+    port: number;
+    /** Largest accepted request body, bytes; larger gets 413. */
+    bodyLimit: number;
+    /** How long an `Idempotency-Key` is remembered, seconds. */
+    idempotencyTtlSec: number;
+  };
+  collector: {
+    host: string;
+    port: number;
+    /** Most stream entries read per XREADGROUP (each entry holds a batch of events). */
+    batchSize: number;
+    /** How long one XREADGROUP blocks waiting for entries, ms. */
+    blockMs: number;
+    /** Pending entries idle longer than this belong to a dead consumer and are reclaimed, ms. */
+    claimIdleMs: number;
+    /** How often pending entries are checked for reclaiming, ms. */
+    claimIntervalMs: number;
+  };
+  events: {
+    /** Extra time a publisher waits to gather more events into one stream entry, ms (0 = group commit only). */
+    lingerMs: number;
+    /** Most events in one stream entry. */
+    maxBatch: number;
+  };
+  worker: {
+    /** Worker processes `npm run workers` keeps running. */
+    instances: number;
+    /** Queues this worker process serves. */
+    queues: QueueName[];
+    /** BullMQ `lockDuration`: a job whose worker stops renewing its lock this long is stalled, ms. */
+    lockDurationMs: number;
+    /** BullMQ `stalledInterval`: how often workers look for stalled jobs, ms. */
+    stalledIntervalMs: number;
+  };
+  queues: Record<QueueName, QueueProfile>;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Read one variable, coerce it to `schema`, fail naming the variable. */
+function read<T>(env: Env, name: string, schema: TSchema, fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value: unknown = Value.Convert(schema, raw);
+  if (!Value.Check(schema, value)) {
+    const first = [...Value.Errors(schema, value)][0];
+    throw new ConfigError(name, `invalid value '${raw}'${first ? ` (${first.message})` : ''}`);
+  }
+  return value as T;
+}
+
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+const NonNegativeInt = Type.Integer({ minimum: 0 });
+const Rate = Type.Number({ minimum: 0, maximum: 1 });
+const NonEmpty = Type.String({ minLength: 1 });
+const HostPort = Type.String({ pattern: '^[^:\\s]+:\\d{1,5}$' });
+const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
+const Namespace = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
+
+/**
+ * `fixed:50` | `uniform:10:80` | `lognormal:<median>:<p99>` (all ms) → a {@link LatencyDistribution}.
+ */
+export function parseLatency(name: string, raw: string): LatencyDistribution {
+  const [kind, ...nums] = raw.split(':');
+  const values = nums.map(Number);
+  const ok = values.length > 0 && values.every((v) => Number.isFinite(v) && v >= 0);
+  if (ok && kind === 'fixed' && values.length === 1) return { kind, ms: values[0]! };
+  if (ok && kind === 'uniform' && values.length === 2 && values[0]! <= values[1]!) {
+    return { kind, min: values[0]!, max: values[1]! };
+  }
+  if (ok && kind === 'lognormal' && values.length === 2 && values[0]! > 0 && values[0]! <= values[1]!) {
+    return { kind, median: values[0]!, p99: values[1]! };
+  }
+  throw new ConfigError(name, `invalid latency '${raw}' (use fixed:<ms>, uniform:<min>:<max> or lognormal:<median>:<p99>)`);
+}
+
+function parseBackoff(name: string, raw: string): QueueProfile['backoff'] {
+  const match = /^(fixed|exponential):(\d+)$/.exec(raw);
+  if (!match) throw new ConfigError(name, `invalid backoff '${raw}' (use fixed:<ms> or exponential:<ms>)`);
+  return { type: match[1] as 'fixed' | 'exponential', delayMs: Number(match[2]) };
+}
+
+function parseQueueProfile(env: Env, queue: QueueName): QueueProfile {
+  const seed = QUEUE_PROFILES[queue];
+  const p = `QUEUE_${queue.toUpperCase()}_`;
+  const latencyRaw = env[`${p}LATENCY`];
+  const backoffRaw = env[`${p}BACKOFF`];
+  return {
+    concurrency: read(env, `${p}CONCURRENCY`, PositiveInt, seed.concurrency),
+    attempts: read(env, `${p}ATTEMPTS`, PositiveInt, seed.attempts),
+    backoff: backoffRaw ? parseBackoff(`${p}BACKOFF`, backoffRaw) : { ...seed.backoff },
+    latency: latencyRaw ? parseLatency(`${p}LATENCY`, latencyRaw) : { ...seed.latency },
+    failureRate: read(env, `${p}FAILURE_RATE`, Rate, seed.failureRate),
+    slo: {
+      p95Ms: read(env, `${p}SLO_P95_MS`, Type.Number({ exclusiveMinimum: 0 }), seed.slo.p95Ms),
+      p99Ms: read(env, `${p}SLO_P99_MS`, Type.Number({ exclusiveMinimum: 0 }), seed.slo.p99Ms),
+      maxErrorRate: read(env, `${p}SLO_ERROR_RATE`, Rate, seed.slo.maxErrorRate),
+    },
+  };
+}
+
+const QUEUE_FIELDS = ['CONCURRENCY', 'ATTEMPTS', 'BACKOFF', 'LATENCY', 'FAILURE_RATE', 'SLO_P95_MS', 'SLO_P99_MS', 'SLO_ERROR_RATE'];
+
+/** Every variable {@link parseConfig} reads; `.env.example` documents each one. */
+export const CONFIG_VARIABLES: readonly string[] = [
+  'QS_NAMESPACE',
+  'REDIS_URL',
+  'QUESTDB_HTTP',
+  'QUESTDB_PG',
+  'QUESTDB_PG_USER',
+  'QUESTDB_PG_PASSWORD',
+  'QUESTDB_ILP_CONF',
+  'PRODUCER_HOST',
+  'PRODUCER_PORT',
+  'PRODUCER_BODY_LIMIT',
+  'IDEMPOTENCY_TTL_SEC',
+  'COLLECTOR_HOST',
+  'COLLECTOR_PORT',
+  'COLLECTOR_BATCH_SIZE',
+  'COLLECTOR_BLOCK_MS',
+  'COLLECTOR_CLAIM_IDLE_MS',
+  'COLLECTOR_CLAIM_INTERVAL_MS',
+  'EVENTS_LINGER_MS',
+  'EVENTS_MAX_BATCH',
+  'WORKER_INSTANCES',
+  'WORKER_QUEUES',
+  'WORKER_LOCK_MS',
+  'WORKER_STALLED_INTERVAL_MS',
+  'LOG_LEVEL',
+  // Read by infra/scripts/start-questdb.sh only (which QuestDB jar to fetch); listed so it is not a typo here.
+  'QUESTDB_VERSION',
+  ...QUEUE_NAMES.flatMap((q) => QUEUE_FIELDS.map((f) => `QUEUE_${q.toUpperCase()}_${f}`)),
+];
+
+/** Variables with our prefixes that we do not know are typos: fail instead of silently ignoring them. */
+function rejectUnknown(env: Env): void {
+  const known = new Set(CONFIG_VARIABLES);
+  for (const name of Object.keys(env)) {
+    if (/^(QS|QUEUE|PRODUCER|COLLECTOR|EVENTS|WORKER|QUESTDB)_/.test(name) && !known.has(name)) {
+      throw new ConfigError(name, 'unknown configuration variable (see .env.example)');
+    }
+  }
+}
+
+function splitHostPort(name: string, value: string): { host: string; port: number } {
+  const i = value.lastIndexOf(':');
+  const port = Number(value.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(name, `expected host:port, got '${value}'`);
+  return { host: value.slice(0, i), port };
+}
+
+/**
+ * The one config parser (STYLE R5): environment → validated {@link Config}.
+ * Throws {@link ConfigError} naming the first bad variable. Only `main.ts` files and CLIs call it.
+ */
+export function parseConfig(env: Env): Config {
+  rejectUnknown(env);
+  const http = read(env, 'QUESTDB_HTTP', HostPort, '127.0.0.1:9000');
+  const pg = splitHostPort('QUESTDB_PG', read(env, 'QUESTDB_PG', HostPort, '127.0.0.1:8812'));
+  const workerQueuesRaw = read(env, 'WORKER_QUEUES', NonEmpty, QUEUE_NAMES.join(','));
+  const workerQueues = workerQueuesRaw.split(',').map((q) => q.trim());
+  for (const q of workerQueues) {
+    if (!(QUEUE_NAMES as readonly string[]).includes(q)) {
+      throw new ConfigError('WORKER_QUEUES', `unknown queue '${q}' (known: ${QUEUE_NAMES.join(', ')})`);
+    }
+  }
+  const queues = Object.fromEntries(QUEUE_NAMES.map((q) => [q, parseQueueProfile(env, q)])) as Record<QueueName, QueueProfile>;
+  return {
+    namespace: read(env, 'QS_NAMESPACE', Namespace, 'qs'),
+    redisUrl: read(env, 'REDIS_URL', Type.String({ pattern: '^rediss?://' }), 'redis://127.0.0.1:6379'),
+    questdb: {
+      http,
+      pg: {
+        ...pg,
+        user: read(env, 'QUESTDB_PG_USER', NonEmpty, 'admin'),
+        password: read(env, 'QUESTDB_PG_PASSWORD', Type.String(), 'quest'),
+        database: 'qdb',
+      },
+      ilpConf: read(env, 'QUESTDB_ILP_CONF', Type.String({ pattern: '^(http|https)::' }), `http::addr=${http};auto_flush=off;protocol_version=2;retry_timeout=10000;`),
+    },
+    producer: {
+      host: read(env, 'PRODUCER_HOST', NonEmpty, '127.0.0.1'),
+      port: read(env, 'PRODUCER_PORT', Port, 3000),
+      bodyLimit: read(env, 'PRODUCER_BODY_LIMIT', PositiveInt, 64 * 1024),
+      idempotencyTtlSec: read(env, 'IDEMPOTENCY_TTL_SEC', PositiveInt, 24 * 3600),
+    },
+    collector: {
+      host: read(env, 'COLLECTOR_HOST', NonEmpty, '127.0.0.1'),
+      port: read(env, 'COLLECTOR_PORT', Port, 3001),
+      batchSize: read(env, 'COLLECTOR_BATCH_SIZE', PositiveInt, 200),
+      blockMs: read(env, 'COLLECTOR_BLOCK_MS', PositiveInt, 500),
+      claimIdleMs: read(env, 'COLLECTOR_CLAIM_IDLE_MS', PositiveInt, 30_000),
+      claimIntervalMs: read(env, 'COLLECTOR_CLAIM_INTERVAL_MS', PositiveInt, 5_000),
+    },
+    events: {
+      lingerMs: read(env, 'EVENTS_LINGER_MS', NonNegativeInt, 0),
+      maxBatch: read(env, 'EVENTS_MAX_BATCH', PositiveInt, 1000),
+    },
+    worker: {
+      instances: read(env, 'WORKER_INSTANCES', PositiveInt, 5),
+      queues: workerQueues as QueueName[],
+      lockDurationMs: read(env, 'WORKER_LOCK_MS', Type.Integer({ minimum: 1000 }), 30_000),
+      stalledIntervalMs: read(env, 'WORKER_STALLED_INTERVAL_MS', Type.Integer({ minimum: 500 }), 30_000),
+    },
+    queues,
+    logLevel: read(env, 'LOG_LEVEL', LogLevel, 'info'),
+  };
+}

@@ -1,0 +1,24 @@
+import type { Config } from '@queuescope/contracts';
+import type { FastifyInstance } from 'fastify';
+import errors from './plugins/errors.js';
+import ingestPlugin from './plugins/ingest.js';
+import questdb from './plugins/questdb.js';
+import redis from './plugins/redis.js';
+import health from './routes/health.js';
+import ingest from './routes/ingest.js';
+
+export interface AppOptions {
+  config: Config;
+  /** Consumer name in the Redis consumer group; defaults to `host:pid`. */
+  consumerName?: string;
+}
+
+/** The collector as a plugin (STYLE R1): main.ts and tests register it on their own Fastify instance. */
+export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  await fastify.register(errors);
+  await fastify.register(redis, { config: opts.config });
+  await fastify.register(questdb, { config: opts.config });
+  await fastify.register(ingestPlugin, { config: opts.config, ...(opts.consumerName ? { consumerName: opts.consumerName } : {}) });
+  await fastify.register(health);
+  await fastify.register(ingest);
+}
