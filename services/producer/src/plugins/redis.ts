@@ -13,7 +13,7 @@ declare module 'fastify' {
 /** Decorates `redis` (fail-fast producer connection) and `publisher` (group-committed event stream writes). */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
-    const redis = new Redis(opts.config.redisUrl, { ...connectionFor('producer'), lazyConnect: true });
+    const redis = new Redis(opts.config.redisUrl, { ...connectionFor('producer'), lazyConnect: true, enableAutoPipelining: true });
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
     await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at start; readyz will say so'));
     const publisher = new EventPublisher((key, fields) => redis.xadd(key, '*', ...fields), opts.config.events);

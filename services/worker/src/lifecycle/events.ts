@@ -16,7 +16,9 @@ function base(job: QsJob, worker: string): Pick<JobEvent, 'run_id' | 'queue' | '
 /**
  * `active` for the attempt BullMQ just started. ts = BullMQ's `processedOn`; `wait_ms` (message
  * delay, ms) = processedOn − timestamp − delay, set on the first attempt only: later attempts
- * waited out a backoff on purpose, and their time is in the job's `latency_ms`.
+ * waited out a backoff on purpose, and their time is in the job's `latency_ms`. BullMQ stamps
+ * processedOn with the time an idle worker began fetching, which can precede the enqueue by a few
+ * ms; durations are clamped at 0, since QuestDB's percentile functions reject negative values.
  */
 export function activeEvent(job: QsJob, worker: string): JobEvent {
   const started = job.processedOn ?? Date.now();
