@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { freePort, waitFor } from './processes.js';
+
+const CONF = fileURLToPath(new URL('../../infra/redis.conf', import.meta.url));
+
+/** A private redis-server (infra/redis.conf: AOF on, noeviction) that a test may stop and restart. */
+export class PrivateRedis {
+  private child: ChildProcess | undefined;
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const server = new PrivateRedis(await freePort(), mkdtempSync(join(tmpdir(), 'qs-redis-')));
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn('redis-server', [CONF, '--port', String(this.port), '--dir', this.dir, '--daemonize', 'no'], { stdio: 'ignore' });
+    await waitFor(`redis-server on ${this.port}`, async () => {
+      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    }, 20_000, 100);
+  }
+
+  /** SHUTDOWN-like stop (SIGTERM: Redis fsyncs its AOF and exits). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
