@@ -51,7 +51,15 @@ stop_one() {
   stopped=$((stopped + 1))
 }
 
+# Usage: stop-services.sh [redis] [questdb]   (no argument: both)
+want=("$@")
+((${#want[@]} > 0)) || want=(redis questdb)
 stopped=0
-stop_one Redis "$RUN_DIR/redis.pid" '*redis-server*'
-stop_one QuestDB "$RUN_DIR/questdb.pid" '*io.questdb.ServerMain*'
+for name in "${want[@]}"; do
+  case $name in
+    redis) stop_one Redis "$RUN_DIR/redis.pid" '*redis-server*' ;;
+    questdb) stop_one QuestDB "$RUN_DIR/questdb.pid" '*io.questdb.ServerMain*' ;;
+    *) die "unknown service '$name' (known: redis, questdb)" ;;
+  esac
+done
 ((stopped > 0)) || log "nothing to stop (no Redis or QuestDB started by these scripts is running)"

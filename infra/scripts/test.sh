@@ -9,5 +9,14 @@ if [[ ! -d node_modules ]]; then
   npm ci --no-audit --no-fund
 fi
 bash infra/scripts/services-up.sh >/dev/null
+echo "[test] typecheck, lint, boundaries"
 npm run --silent check
-npx vitest run "$@"
+mkdir -p test-results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+# One plain closing line: "N passed, N failed, N skipped".
+node -e '
+  const r = require("./test-results/vitest.json");
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' 2>/dev/null || true
+exit "$status"

@@ -32,6 +32,8 @@ export class Supervised {
     const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry], {
       env: { ...process.env, ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: Ctrl-C reaches only the supervisor, which stops children in order.
+      detached: true,
     });
     this.child = child;
     const prefix = `\x1b[${this.color}m${this.spec.name.padEnd(12)}|\x1b[0m `;
