@@ -29,6 +29,12 @@ export interface Config {
     batchSize: number;
     /** How long one XREADGROUP blocks waiting for entries, ms. */
     blockMs: number;
+    /**
+     * Shortest time between two QuestDB transactions of one consumer loop, ms: below a full batch,
+     * the loop waits this long before reading again, so events arrive in fewer, larger commits
+     * (each commit costs QuestDB a WAL apply). Bounds how long an event waits before it is stored.
+     */
+    flushIntervalMs: number;
     /** Pending entries idle longer than this belong to a dead consumer and are reclaimed, ms. */
     claimIdleMs: number;
     /** How often pending entries are checked for reclaiming, ms. */
@@ -148,6 +154,7 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'COLLECTOR_PORT',
   'COLLECTOR_BATCH_SIZE',
   'COLLECTOR_BLOCK_MS',
+  'COLLECTOR_FLUSH_INTERVAL_MS',
   'COLLECTOR_CLAIM_IDLE_MS',
   'COLLECTOR_CLAIM_INTERVAL_MS',
   'EVENTS_LINGER_MS',
@@ -219,11 +226,12 @@ export function parseConfig(env: Env): Config {
       port: read(env, 'COLLECTOR_PORT', Port, 3001),
       batchSize: read(env, 'COLLECTOR_BATCH_SIZE', PositiveInt, 200),
       blockMs: read(env, 'COLLECTOR_BLOCK_MS', PositiveInt, 500),
+      flushIntervalMs: read(env, 'COLLECTOR_FLUSH_INTERVAL_MS', NonNegativeInt, 200),
       claimIdleMs: read(env, 'COLLECTOR_CLAIM_IDLE_MS', PositiveInt, 30_000),
       claimIntervalMs: read(env, 'COLLECTOR_CLAIM_INTERVAL_MS', PositiveInt, 5_000),
     },
     events: {
-      lingerMs: read(env, 'EVENTS_LINGER_MS', NonNegativeInt, 0),
+      lingerMs: read(env, 'EVENTS_LINGER_MS', NonNegativeInt, 2),
       maxBatch: read(env, 'EVENTS_MAX_BATCH', PositiveInt, 1000),
     },
     worker: {

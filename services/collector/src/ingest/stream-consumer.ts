@@ -12,6 +12,7 @@ export interface ConsumerOptions {
   consumer: string;
   batchSize: number;
   blockMs: number;
+  flushIntervalMs: number;
   claimIdleMs: number;
   claimIntervalMs: number;
 }
@@ -82,7 +83,12 @@ export class StreamConsumer {
           'STREAMS', this.opts.streamKey, '>',
         )) as [string, RawEntry[]][] | null;
         const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length > 0) await this.storeThenAck(entries);
+        if (entries.length === 0) continue;
+        const started = Date.now();
+        await this.storeThenAck(entries);
+        // Below a full batch, gather for the rest of the interval: fewer, larger transactions.
+        const rest = this.opts.flushIntervalMs - (Date.now() - started);
+        if (entries.length < this.opts.batchSize && rest > 0 && !this.stopping) await sleep(rest);
       } catch (err) {
         if (this.stopping) break;
         this.log.warn({ err, stream: this.opts.streamKey }, 'stream read failed; retrying');

@@ -31,6 +31,7 @@ export default fp(
         consumer: consumerName,
         batchSize: config.collector.batchSize,
         blockMs: config.collector.blockMs,
+        flushIntervalMs: config.collector.flushIntervalMs,
         claimIdleMs: config.collector.claimIdleMs,
         claimIntervalMs: config.collector.claimIntervalMs,
       }, app.log.child({ queue }));
