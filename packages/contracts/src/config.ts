@@ -72,11 +72,23 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Read one variable, coerce it to `schema`, fail naming the variable. */
+/** Strict decimal forms: `2.5` is not an integer, and `true`, `0x10`, `1e3` are not numbers here. */
+const INTEGER_TEXT = /^-?\d+$/;
+const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** Read one variable, convert it to `schema`'s type without guessing, validate it, fail naming the variable. */
 function read<T>(env: Env, name: string, schema: TSchema, fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value: unknown = Value.Convert(schema, raw);
+  const type = (schema as { type?: string }).type;
+  let value: unknown = raw;
+  if (type === 'integer' || type === 'number') {
+    const text = raw.trim();
+    if (!(type === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(text)) {
+      throw new ConfigError(name, `invalid value '${raw}' (expected ${type === 'integer' ? 'an integer' : 'a decimal number'})`);
+    }
+    value = Number(text);
+  }
   if (!Value.Check(schema, value)) {
     const first = [...Value.Errors(schema, value)][0];
     throw new ConfigError(name, `invalid value '${raw}'${first ? ` (${first.message})` : ''}`);
@@ -98,7 +110,7 @@ const Namespace = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
  */
 export function parseLatency(name: string, raw: string): LatencyDistribution {
   const [kind, ...nums] = raw.split(':');
-  const values = nums.map(Number);
+  const values = nums.map((n) => (NUMBER_TEXT.test(n.trim()) ? Number(n) : NaN));
   const ok = values.length > 0 && values.every((v) => Number.isFinite(v) && v >= 0);
   if (ok && kind === 'fixed' && values.length === 1) return { kind, ms: values[0]! };
   if (ok && kind === 'uniform' && values.length === 2 && values[0]! <= values[1]!) {

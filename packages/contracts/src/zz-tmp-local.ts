@@ -1,0 +1,3 @@
+import { startWorkers } from '../../../services/worker/src/worker.js';
+import { superviseAll } from '../../../scripts/lib/processes.js';
+export const x = [startWorkers, superviseAll];
