@@ -1,6 +1,6 @@
 /**
  * Tables as kysely sees them over PGWire (STYLE R11). Timestamps arrive as `Date` (UTC), LONG
- * (`count()`) as `number` thanks to the pool's type parsers (plugins/questdb.ts).
+ * (`count()`) as `number` thanks to the pool's type parsers (plugins/questdb.ts). DDL: db/schema.ts.
  */
 export interface JobEventsTable {
   ts: Date;
@@ -11,12 +11,53 @@ export interface JobEventsTable {
   job_name: string | null;
   attempt: number;
   worker: string | null;
+  /** ms */
   wait_ms: number | null;
+  /** ms */
   run_ms: number | null;
+  /** ms */
   latency_ms: number | null;
   error: string | null;
 }
 
+export interface RunsTable {
+  /** When the run started (designated timestamp). */
+  ts: Date;
+  id: string;
+  name: string;
+  scenario: string | null;
+  engine: string | null;
+  /** `running` | `finished` | `aborted` */
+  status: string;
+  /** JSON text of the free-form run config. */
+  config: string | null;
+  ended_at: Date | null;
+}
+
+export interface QueueDepthTable {
+  ts: Date;
+  namespace: string;
+  queue: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface RedisStatsTable {
+  ts: Date;
+  /** host:port of the sampled Redis */
+  redis: string;
+  ops_per_sec: number;
+  used_memory_bytes: number;
+  connected_clients: number;
+  /** measured PING round trip, ms */
+  ping_ms: number;
+}
+
 export interface Database {
   job_events: JobEventsTable;
+  runs: RunsTable;
+  queue_depth: QueueDepthTable;
+  redis_stats: RedisStatsTable;
 }

@@ -26,4 +26,38 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     ${JOB_EVENT_COLUMNS.map((c) => `${c} ${JOB_EVENT_COLUMN_TYPES[c]}`).join(',\n    ')}
   ) TIMESTAMP(ts) PARTITION BY HOUR WAL
   DEDUP UPSERT KEYS(${JOB_EVENT_DEDUP_KEYS.join(', ')})`,
+  // One row per run; finishing a run writes the row again with the same (ts, id): the upsert
+  // replaces it, so a run is one row whose latest version wins.
+  `CREATE TABLE IF NOT EXISTS runs (
+    ts TIMESTAMP,
+    id VARCHAR,
+    name VARCHAR,
+    scenario SYMBOL,
+    engine SYMBOL,
+    status SYMBOL,
+    config VARCHAR,
+    ended_at TIMESTAMP
+  ) TIMESTAMP(ts) PARTITION BY YEAR WAL
+  DEDUP UPSERT KEYS(ts, id)`,
+  // Sampled once per second per queue by the collector; ts is truncated to the second, so two
+  // collectors sampling the same second upsert one row.
+  `CREATE TABLE IF NOT EXISTS queue_depth (
+    ts TIMESTAMP,
+    namespace SYMBOL,
+    queue SYMBOL,
+    waiting LONG,
+    active LONG,
+    delayed LONG,
+    failed LONG
+  ) TIMESTAMP(ts) PARTITION BY DAY WAL
+  DEDUP UPSERT KEYS(ts, namespace, queue)`,
+  `CREATE TABLE IF NOT EXISTS redis_stats (
+    ts TIMESTAMP,
+    redis SYMBOL,
+    ops_per_sec DOUBLE,
+    used_memory_bytes LONG,
+    connected_clients LONG,
+    ping_ms DOUBLE
+  ) TIMESTAMP(ts) PARTITION BY DAY WAL
+  DEDUP UPSERT KEYS(ts, redis)`,
 ];

@@ -1,0 +1,58 @@
+import { isQueueName, type Config, type SloTarget } from '@queuescope/contracts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { peakDepth, queueStats, type QueueStats } from '../db/queries/summary.js';
+import type { Run } from '../db/queries/runs.js';
+
+export type Verdict = 'pass' | 'fail' | 'no-data';
+
+/** One SLO check: `actual` must stay below `target`. */
+export interface SloCheck {
+  metric: 'latency_p95_ms' | 'latency_p99_ms' | 'error_rate';
+  target: number;
+  actual: number | null;
+  pass: boolean | null;
+}
+
+export interface QueueSummary extends QueueStats {
+  /** Highest sampled depth during the run (counts); null before the samplers saw the queue. */
+  peakDepth: { waiting: number; delayed: number; active: number } | null;
+  slo: { target: SloTarget | null; verdict: Verdict; checks: SloCheck[] };
+}
+
+export interface RunSummary {
+  run: Run;
+  verdict: Verdict;
+  queues: QueueSummary[];
+}
+
+/** Judge one queue's stats against its SLO target; no finished jobs → `no-data`. */
+export function judge(stats: QueueStats, target: SloTarget | null): QueueSummary['slo'] {
+  if (!target) return { target: null, verdict: 'no-data', checks: [] };
+  const check = (metric: SloCheck['metric'], t: number, actual: number | null): SloCheck => ({ metric, target: t, actual, pass: actual === null ? null : actual < t });
+  const checks = [
+    check('latency_p95_ms', target.p95Ms, stats.latency.p95),
+    check('latency_p99_ms', target.p99Ms, stats.latency.p99),
+    check('error_rate', target.maxErrorRate, stats.failureRate),
+  ];
+  const verdict: Verdict = checks.some((c) => c.pass === null) ? 'no-data' : checks.every((c) => c.pass) ? 'pass' : 'fail';
+  return { target, verdict, checks };
+}
+
+/** The worst of several verdicts: any fail → fail; else any pass → pass; else no-data. */
+export function worst(verdicts: Verdict[]): Verdict {
+  if (verdicts.includes('fail')) return 'fail';
+  return verdicts.includes('pass') ? 'pass' : 'no-data';
+}
+
+/** Summary of a run: per-queue SQL statistics, peak depth from the samplers, SLO verdicts from config. */
+export async function summarize(db: Kysely<Database>, config: Config, run: Run): Promise<RunSummary> {
+  const to = run.endedAt ?? new Date().toISOString();
+  const [stats, depth] = await Promise.all([queueStats(db, run.id), peakDepth(db, { namespace: config.namespace, from: run.startedAt, to })]);
+  const queues = stats.map((s) => ({
+    ...s,
+    peakDepth: depth.get(s.queue) ?? null,
+    slo: judge(s, isQueueName(s.queue) ? config.queues[s.queue].slo : null),
+  }));
+  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), queues };
+}

@@ -1,0 +1,82 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database.js';
+
+/** A load-test run as the API returns it. Times are ISO-8601 UTC. */
+export interface Run {
+  id: string;
+  name: string;
+  scenario: string | null;
+  engine: string | null;
+  status: 'running' | 'finished' | 'aborted';
+  config: Record<string, unknown>;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+interface RunRow {
+  ts: Date;
+  id: string;
+  name: string;
+  scenario: string | null;
+  engine: string | null;
+  status: string;
+  config: string | null;
+  ended_at: Date | null;
+}
+
+function toRun(row: RunRow): Run {
+  let config: Record<string, unknown> = {};
+  try {
+    config = row.config ? (JSON.parse(row.config) as Record<string, unknown>) : {};
+  } catch {
+    config = {};
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    scenario: row.scenario,
+    engine: row.engine,
+    status: row.status as Run['status'],
+    config,
+    startedAt: row.ts.toISOString(),
+    endedAt: row.ended_at ? row.ended_at.toISOString() : null,
+  };
+}
+
+/** Write (or, with the same id and start, replace) one run row. Visible to reads after WAL apply. */
+export async function writeRun(db: Kysely<Database>, run: Run): Promise<void> {
+  await sql`INSERT INTO runs (ts, id, name, scenario, engine, status, config, ended_at)
+    VALUES (${run.startedAt}, ${run.id}, ${run.name}, ${run.scenario}, ${run.engine},
+            ${run.status}, ${JSON.stringify(run.config)}, ${run.endedAt})`.execute(db);
+}
+
+/** One run by id, or undefined. */
+export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
+  const { rows } = await sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at FROM runs WHERE id = ${id} LIMIT 1`.execute(db);
+  return rows[0] ? toRun(rows[0]) : undefined;
+}
+
+/** Runs newest first; `offset`/`limit` page through them (QuestDB's `LIMIT lo, hi`). */
+export async function listRuns(db: Kysely<Database>, page: { limit: number; offset: number }): Promise<{ runs: Run[]; total: number }> {
+  const lo = page.offset;
+  const hi = page.offset + page.limit;
+  const [{ rows }, count] = await Promise.all([
+    sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at FROM runs ORDER BY ts DESC LIMIT ${lo}, ${hi}`.execute(db),
+    sql<{ n: number }>`SELECT count() AS n FROM runs`.execute(db),
+  ]);
+  return { runs: rows.map(toRun), total: count.rows[0]?.n ?? 0 };
+}
+
+/**
+ * Poll until `check(run)` holds for the stored run, so the API can read its own writes: QuestDB
+ * makes a WAL commit visible only once it is applied (usually well under a second).
+ */
+export async function waitForRun(db: Kysely<Database>, id: string, check: (run: Run) => boolean, timeoutMs = 10_000): Promise<Run | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await getRun(db, id);
+    if (run && check(run)) return run;
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
