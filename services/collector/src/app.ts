@@ -3,17 +3,27 @@ import type { FastifyInstance } from 'fastify';
 import config from './plugins/config.js';
 import errors from './plugins/errors.js';
 import ingestPlugin from './plugins/ingest.js';
+import metricsPlugin from './plugins/metrics.js';
 import questdb from './plugins/questdb.js';
 import redis from './plugins/redis.js';
+import samplers from './plugins/samplers.js';
+import swagger from './plugins/swagger.js';
 import validation from './plugins/validation.js';
+import compare from './routes/compare.js';
+import diagnosis from './routes/diagnosis.js';
+import events from './routes/events.js';
 import health from './routes/health.js';
 import ingest from './routes/ingest.js';
+import metrics from './routes/metrics.js';
 import runs from './routes/runs.js';
+import timeseries from './routes/timeseries.js';
 
 export interface AppOptions {
   config: Config;
   /** Consumer name in the Redis consumer group; defaults to `host:pid`. */
   consumerName?: string;
+  /** Start the per-second queue-depth and Redis samplers (default true; tests of other parts turn them off). */
+  samplers?: boolean;
 }
 
 /** The collector as a plugin (STYLE R1): main.ts and tests register it on their own Fastify instance. */
@@ -21,10 +31,19 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(config, { config: opts.config });
   await fastify.register(errors);
   await fastify.register(validation);
+  // OpenAPI collects route schemas, so it is registered before any route.
+  await fastify.register(swagger);
   await fastify.register(redis, { config: opts.config });
   await fastify.register(questdb, { config: opts.config });
+  await fastify.register(metricsPlugin);
   await fastify.register(ingestPlugin, { config: opts.config, ...(opts.consumerName ? { consumerName: opts.consumerName } : {}) });
+  if (opts.samplers !== false) await fastify.register(samplers);
   await fastify.register(health);
   await fastify.register(ingest);
   await fastify.register(runs);
+  await fastify.register(timeseries);
+  await fastify.register(compare);
+  await fastify.register(diagnosis);
+  await fastify.register(events);
+  await fastify.register(metrics);
 }
