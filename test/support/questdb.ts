@@ -26,9 +26,8 @@ export async function pollQuery<R extends Record<string, unknown>>(
   timeoutMs = 30_000,
 ): Promise<R[]> {
   const deadline = Date.now() + timeoutMs;
-  let rows: R[] = [];
   for (;;) {
-    rows = (await client.query<R>(sql, params)).rows;
+    const rows = (await client.query<R>(sql, params)).rows;
     if (done(rows)) return rows;
     if (Date.now() > deadline) {
       throw new Error(`condition not met within ${timeoutMs} ms for SQL: ${sql} params=${JSON.stringify(params)} last rows=${JSON.stringify(rows).slice(0, 2000)}`);

@@ -25,7 +25,7 @@ interface RunRow {
 }
 
 function toRun(row: RunRow): Run {
-  let config: Record<string, unknown> = {};
+  let config: Record<string, unknown>;
   try {
     config = row.config ? (JSON.parse(row.config) as Record<string, unknown>) : {};
   } catch {
