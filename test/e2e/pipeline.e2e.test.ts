@@ -7,84 +7,54 @@ import { QUEUE_NAMES, type QueueName } from '@queuescope/contracts';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCounts, openQueues, readTruth, type Truth } from '../support/bullmq-truth.js';
-import { testConfig, uniqueRunId } from '../support/env.js';
-import { freePort, spawnService, waitFor, waitForHttp, type ServiceProcess } from '../support/processes.js';
+import { uniqueRunId } from '../support/env.js';
+import { waitFor } from '../support/processes.js';
 import { pollQuery, questdbClient } from '../support/questdb.js';
+import { sendJobs, startStack, type TestStack } from '../support/stack.js';
 
 const JOBS_PER_QUEUE = 1000;
-const DEMO_BODIES: Record<QueueName, { path: string; body: object }> = {
-  payment: { path: '/api/v1/payments', body: { amount: 10.5, currency: 'EUR', customerId: 'c-1' } },
-  notification: { path: '/api/v1/notifications', body: { channel: 'email', to: 'a@example.com', message: 'hi' } },
-  webhook: { path: '/api/v1/webhooks', body: { url: 'https://example.com/hook', event: 'order.created' } },
-};
 
 describe('pipeline: 3,000 jobs through 5 worker processes', () => {
   const runId = uniqueRunId('pipeline');
-  let env: Record<string, string>;
-  let config: ReturnType<typeof testConfig>['config'];
-  const procs: ServiceProcess[] = [];
+  let stack: TestStack;
   let db: pg.Client;
   let bull: ReturnType<typeof openQueues>;
-  let producerUrl: string;
-  const accepted = new Map<QueueName, string[]>();
+  let accepted: Map<QueueName, string[]>;
   let truth: Truth;
 
   beforeAll(async () => {
-    const [producerPort, collectorPort] = [await freePort(), await freePort()];
-    ({ config, env } = testConfig({
-      PRODUCER_PORT: String(producerPort),
-      COLLECTOR_PORT: String(collectorPort),
-      // Failure rates high enough that every queue retries and some jobs fail for good.
-      QUEUE_PAYMENT_LATENCY: 'uniform:1:6',
-      QUEUE_PAYMENT_FAILURE_RATE: '0.3',
-      QUEUE_PAYMENT_ATTEMPTS: '3',
-      QUEUE_PAYMENT_BACKOFF: 'fixed:5',
-      QUEUE_NOTIFICATION_LATENCY: 'fixed:2',
-      QUEUE_NOTIFICATION_FAILURE_RATE: '0.2',
-      QUEUE_NOTIFICATION_ATTEMPTS: '2',
-      QUEUE_NOTIFICATION_BACKOFF: 'fixed:5',
-      QUEUE_WEBHOOK_LATENCY: 'lognormal:3:15',
-      QUEUE_WEBHOOK_FAILURE_RATE: '0.4',
-      QUEUE_WEBHOOK_ATTEMPTS: '4',
-      QUEUE_WEBHOOK_BACKOFF: 'exponential:5',
-    }));
-    producerUrl = `http://127.0.0.1:${producerPort}`;
-    const collector = spawnService('collector', env);
-    procs.push(collector);
-    await waitForHttp(`http://127.0.0.1:${collectorPort}/readyz`, collector);
-    for (let i = 0; i < 5; i++) procs.push(spawnService('worker', env));
-    const producer = spawnService('producer', env);
-    procs.push(producer);
-    await waitForHttp(`${producerUrl}/readyz`, producer);
-    db = await questdbClient(config);
-    bull = openQueues(config);
+    stack = await startStack(
+      {
+        // Failure rates high enough that every queue retries and some jobs fail for good.
+        QUEUE_PAYMENT_LATENCY: 'uniform:1:6',
+        QUEUE_PAYMENT_FAILURE_RATE: '0.3',
+        QUEUE_PAYMENT_ATTEMPTS: '3',
+        QUEUE_PAYMENT_BACKOFF: 'fixed:5',
+        QUEUE_NOTIFICATION_LATENCY: 'fixed:2',
+        QUEUE_NOTIFICATION_FAILURE_RATE: '0.2',
+        QUEUE_NOTIFICATION_ATTEMPTS: '2',
+        QUEUE_NOTIFICATION_BACKOFF: 'fixed:5',
+        QUEUE_WEBHOOK_LATENCY: 'lognormal:3:15',
+        QUEUE_WEBHOOK_FAILURE_RATE: '0.4',
+        QUEUE_WEBHOOK_ATTEMPTS: '4',
+        QUEUE_WEBHOOK_BACKOFF: 'exponential:5',
+      },
+      5,
+    );
+    db = await questdbClient(stack.config);
+    bull = openQueues(stack.config);
   });
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+    await stack?.stop();
     await db?.end();
     await bull?.close();
   });
 
   it('accepts 3,000 jobs with 202 and a job id each', async () => {
-    const work = QUEUE_NAMES.flatMap((queue) => Array.from({ length: JOBS_PER_QUEUE }, () => queue));
-    let next = 0;
-    const statuses: number[] = [];
-    const client = async (): Promise<void> => {
-      while (next < work.length) {
-        const queue = work[next++]!;
-        const res = await fetch(`${producerUrl}${DEMO_BODIES[queue].path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-run-id': runId },
-          body: JSON.stringify(DEMO_BODIES[queue].body),
-        });
-        statuses.push(res.status);
-        const body = (await res.json()) as { jobId: string };
-        if (res.status === 202) accepted.set(queue, [...(accepted.get(queue) ?? []), body.jobId]);
-      }
-    };
-    await Promise.all(Array.from({ length: 50 }, client));
-    expect(statuses.filter((s) => s !== 202)).toEqual([]);
+    const sent = await sendJobs(stack.producerUrl, runId, { payment: JOBS_PER_QUEUE, notification: JOBS_PER_QUEUE, webhook: JOBS_PER_QUEUE });
+    accepted = sent.accepted;
+    expect(sent.statuses.filter((s) => s !== 202)).toEqual([]);
     for (const q of QUEUE_NAMES) expect(new Set(accepted.get(q)).size).toBe(JOBS_PER_QUEUE);
   });
 
