@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
+import { questdbClient } from '../../../../test/support/questdb.js';
+import { build } from '../helper.js';
+
+const { config } = testConfig();
+
+describe('runs API', () => {
+  let app: FastifyInstance;
+  let db: pg.Client;
+  beforeAll(async () => {
+    app = await build(config);
+    db = await questdbClient(config);
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.end();
+  });
+
+  const create = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/runs', payload: payload as object });
+
+  it('creates a run that is readable at once, lists it newest first, and finishes it idempotently', async () => {
+    const first = await create({ name: 'first', scenario: 'smoke', engine: 'builtin', config: { vus: 10, workers: 5 } });
+    const second = await create({ name: 'second' });
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    const a = first.json();
+    expect(a).toMatchObject({ name: 'first', scenario: 'smoke', engine: 'builtin', status: 'running', config: { vus: 10, workers: 5 }, endedAt: null });
+    expect((await app.inject({ url: `/api/v1/runs/${a.id}` })).json()).toEqual(a);
+
+    const list = (await app.inject({ url: '/api/v1/runs?limit=500' })).json();
+    const ids = list.runs.map((r: { id: string }) => r.id);
+    expect(ids.indexOf(second.json().id)).toBeLessThan(ids.indexOf(a.id));
+    const page = (await app.inject({ url: '/api/v1/runs?limit=1&offset=1' })).json();
+    expect(page.runs).toHaveLength(1);
+    expect(page.runs[0].id).toBe(ids[1]);
+
+    const finished = await app.inject({ method: 'POST', url: `/api/v1/runs/${a.id}/finish?status=aborted` });
+    expect(finished.statusCode).toBe(200);
+    expect(finished.json()).toMatchObject({ id: a.id, status: 'aborted' });
+    expect(Date.parse(finished.json().endedAt)).toBeGreaterThanOrEqual(Date.parse(a.startedAt));
+    const again = await app.inject({ method: 'POST', url: `/api/v1/runs/${a.id}/finish` });
+    expect(again.json()).toEqual(finished.json());
+    const rows = await db.query<{ n: number }>(`SELECT count() AS n FROM runs WHERE id = $1`, [a.id]);
+    expect(rows.rows[0]?.n).toBe(1);
+  });
+
+  it('a chosen id is kept, and reusing it is a 409', async () => {
+    const id = uniqueRunId('chosen');
+    expect((await create({ name: 'x', id })).json().id).toBe(id);
+    const dup = await create({ name: 'y', id });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().message).toContain(id);
+  });
+
+  it('the summary of a run without events says no-data', async () => {
+    const run = (await create({ name: 'empty' })).json();
+    const res = await app.inject({ url: `/api/v1/runs/${run.id}/summary` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ verdict: 'no-data', queues: [] });
+  });
+
+  it.each([
+    ['missing name', { scenario: 'x' }, /name/],
+    ['empty name', { name: '' }, /name/],
+    ['wrong type', { name: 'x', config: 'vus=10' }, /config/],
+    ['unknown field', { name: 'x', colour: 'red' }, /additional/],
+    ['bad id', { name: 'x', id: "x' OR '1'='1" }, /id/],
+  ])('POST /api/v1/runs: 400 for %s, naming the field', async (_what, body, field) => {
+    const res = await create(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(field);
+  });
+
+  it.each([
+    ['/api/v1/runs?limit=0', 400, /limit/],
+    ['/api/v1/runs?limit=abc', 400, /limit/],
+    ['/api/v1/runs?offset=-1', 400, /offset/],
+    ['/api/v1/runs/does-not-exist', 404, /does-not-exist/],
+    ['/api/v1/runs/does-not-exist/summary', 404, /does-not-exist/],
+    [`/api/v1/runs/${encodeURIComponent("x'; DROP TABLE runs;--")}`, 400, /id/],
+  ])('GET %s → %i naming the problem', async (url, status, message) => {
+    const res = await app.inject({ url });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().message).toMatch(message);
+  });
+
+  it('finishing an unknown run is a 404 and a bad status a 400', async () => {
+    expect((await app.inject({ method: 'POST', url: '/api/v1/runs/nope-nope/finish' })).statusCode).toBe(404);
+    const run = (await create({ name: 'z' })).json();
+    const bad = await app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/finish?status=done` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/status/);
+  });
+
+  it('injection-looking names are stored verbatim and change nothing', async () => {
+    const name = "x'); DROP TABLE runs; --";
+    const run = (await create({ name })).json();
+    expect(run.name).toBe(name);
+    const tables = await db.query<{ table_name: string }>(`SELECT table_name FROM tables() WHERE table_name IN ('runs', 'job_events')`);
+    expect(tables.rows.map((r) => r.table_name).sort()).toEqual(['job_events', 'runs']);
+  });
+});
