@@ -45,10 +45,21 @@ export function worst(verdicts: Verdict[]): Verdict {
   return verdicts.includes('pass') ? 'pass' : 'no-data';
 }
 
+/** Events of a run are looked for from this long before it was created, ms (clients may start first). */
+const RUN_LEAD_MS = 60_000;
+/** … and until this long after it finished, ms (retries with backoff, stragglers of the drain). */
+const RUN_TAIL_MS = 600_000;
+
+/** The time range a run's events can lie in, for partition pruning. */
+export function runWindow(run: Run): { from: string; to: string } {
+  const end = run.endedAt ? Date.parse(run.endedAt) + RUN_TAIL_MS : Date.now() + RUN_TAIL_MS;
+  return { from: new Date(Date.parse(run.startedAt) - RUN_LEAD_MS).toISOString(), to: new Date(end).toISOString() };
+}
+
 /** Summary of a run: per-queue SQL statistics, peak depth from the samplers, SLO verdicts from config. */
 export async function summarize(db: Kysely<Database>, config: Config, run: Run): Promise<RunSummary> {
   const to = run.endedAt ?? new Date().toISOString();
-  const [stats, depth] = await Promise.all([queueStats(db, run.id), peakDepth(db, { namespace: config.namespace, from: run.startedAt, to })]);
+  const [stats, depth] = await Promise.all([queueStats(db, run.id, runWindow(run)), peakDepth(db, { namespace: config.namespace, from: run.startedAt, to })]);
   const queues = stats.map((s) => ({
     ...s,
     peakDepth: depth.get(s.queue) ?? null,

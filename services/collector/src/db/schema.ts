@@ -26,6 +26,7 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     ${JOB_EVENT_COLUMNS.map((c) => `${c} ${JOB_EVENT_COLUMN_TYPES[c]}`).join(',\n    ')}
   ) TIMESTAMP(ts) PARTITION BY HOUR WAL
   DEDUP UPSERT KEYS(${JOB_EVENT_DEDUP_KEYS.join(', ')})`,
+  // (job_events.run_id is indexed: see SYMBOL_INDEXES.)
   // One row per run; finishing a run writes the row again with the same (ts, id): the upsert
   // replaces it, so a run is one row whose latest version wins.
   `CREATE TABLE IF NOT EXISTS runs (
@@ -61,3 +62,9 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   ) TIMESTAMP(ts) PARTITION BY DAY WAL
   DEDUP UPSERT KEYS(ts, redis)`,
 ];
+
+/**
+ * SYMBOL columns with an index, made at start when missing (tables created by an older version
+ * lack them): every per-run query filters on `run_id`, and the index turns that scan into a lookup.
+ */
+export const SYMBOL_INDEXES: readonly { table: string; column: string }[] = [{ table: 'job_events', column: 'run_id' }];

@@ -81,7 +81,9 @@ const num = (v: number | null | undefined): number | null => (v === null || v ==
  * `wait_ms` exists only on first-attempt `active` rows, `run_ms` on terminal rows, `latency_ms` on
  * `completed`/`failed` rows, so each percentile reads only its own rows.
  */
-export async function queueStats(db: Kysely<Database>, runId: string): Promise<QueueStats[]> {
+export async function queueStats(db: Kysely<Database>, runId: string, window?: { from: string; to: string }): Promise<QueueStats[]> {
+  // The time window only prunes partitions; the run id alone decides which rows count.
+  const inWindow = window ? sql`AND ts >= ${window.from} AND ts <= ${window.to}` : sql``;
   const { rows } = await sql<Row>`
     SELECT queue, jobs, completed, failed, attempts, retries, jobs_retried, stalled,
            (completed + failed) / ((cast(last_ts AS long) - cast(first_ts AS long)) / 1e6) AS throughput,
@@ -120,7 +122,7 @@ export async function queueStats(db: Kysely<Database>, runId: string): Promise<Q
              min(CASE WHEN event = 'added' THEN ts END) AS first_added,
              max(CASE WHEN event = 'added' THEN ts END) AS last_added
       FROM job_events
-      WHERE run_id = ${runId}
+      WHERE run_id = ${runId} ${inWindow}
       GROUP BY queue
     )
     ORDER BY queue`.execute(db);
