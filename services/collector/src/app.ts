@@ -14,6 +14,7 @@ import diagnosis from './routes/diagnosis.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
 import ingest from './routes/ingest.js';
+import load from './routes/load.js';
 import metrics from './routes/metrics.js';
 import runs from './routes/runs.js';
 import timeseries from './routes/timeseries.js';
@@ -41,6 +42,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(health);
   await fastify.register(ingest);
   await fastify.register(runs);
+  await fastify.register(load);
   await fastify.register(timeseries);
   await fastify.register(compare);
   await fastify.register(diagnosis);

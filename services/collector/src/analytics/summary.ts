@@ -1,6 +1,7 @@
 import { isQueueName, type Config, type SloTarget } from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
+import { loadTotals, type LoadTotals } from '../db/queries/load-metrics.js';
 import { peakDepth, queueStats, type QueueStats } from '../db/queries/summary.js';
 import type { Run } from '../db/queries/runs.js';
 
@@ -24,6 +25,8 @@ export interface RunSummary {
   run: Run;
   verdict: Verdict;
   queues: QueueSummary[];
+  /** The client side next to the queue side: per-second totals from `load_metrics`, and the generator's own whole-run numbers. */
+  client: { perSecond: LoadTotals[]; summary: Run['clientSummary'] };
 }
 
 /** Judge one queue's stats against its SLO target; no finished jobs → `no-data`. */
@@ -59,11 +62,16 @@ export function runWindow(run: Run): { from: string; to: string } {
 /** Summary of a run: per-queue SQL statistics, peak depth from the samplers, SLO verdicts from config. */
 export async function summarize(db: Kysely<Database>, config: Config, run: Run): Promise<RunSummary> {
   const to = run.endedAt ?? new Date().toISOString();
-  const [stats, depth] = await Promise.all([queueStats(db, run.id, runWindow(run)), peakDepth(db, { namespace: config.namespace, from: run.startedAt, to })]);
+  const window = runWindow(run);
+  const [stats, depth, load] = await Promise.all([
+    queueStats(db, run.id, window),
+    peakDepth(db, { namespace: config.namespace, from: run.startedAt, to }),
+    loadTotals(db, run.id, window),
+  ]);
   const queues = stats.map((s) => ({
     ...s,
     peakDepth: depth.get(s.queue) ?? null,
     slo: judge(s, isQueueName(s.queue) ? config.queues[s.queue].slo : null),
   }));
-  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), queues };
+  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), queues, client: { perSecond: load, summary: run.clientSummary } };
 }

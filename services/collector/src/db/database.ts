@@ -32,6 +32,27 @@ export interface RunsTable {
   /** JSON text of the free-form run config. */
   config: string | null;
   ended_at: Date | null;
+  /** JSON text of the load generator's end-of-run numbers (engine result or k6 handleSummary). */
+  client_summary: string | null;
+}
+
+export interface LoadMetricsTable {
+  ts: Date;
+  run_id: string;
+  /** `builtin` | `k6` */
+  source: string;
+  vus: number;
+  requests: number;
+  accepted: number;
+  errors: number;
+  timeouts: number;
+  status_4xx: number;
+  status_5xx: number;
+  /** HTTP latency of the requests in this second, ms */
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  max_ms: number | null;
 }
 
 export interface QueueDepthTable {
@@ -58,6 +79,7 @@ export interface RedisStatsTable {
 export interface Database {
   job_events: JobEventsTable;
   runs: RunsTable;
+  load_metrics: LoadMetricsTable;
   queue_depth: QueueDepthTable;
   redis_stats: RedisStatsTable;
 }

@@ -37,7 +37,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     engine SYMBOL,
     status SYMBOL,
     config VARCHAR,
-    ended_at TIMESTAMP
+    ended_at TIMESTAMP,
+    client_summary VARCHAR
   ) TIMESTAMP(ts) PARTITION BY YEAR WAL
   DEDUP UPSERT KEYS(ts, id)`,
   // Sampled once per second per queue by the collector; ts is truncated to the second, so two
@@ -52,6 +53,26 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     failed LONG
   ) TIMESTAMP(ts) PARTITION BY DAY WAL
   DEDUP UPSERT KEYS(ts, namespace, queue)`,
+  // Client side of a load test, one row per second per run and source (builtin engine or k6):
+  // what the load generator saw over HTTP. Percentiles are the generator's own per-second
+  // HdrHistogram values, ms.
+  `CREATE TABLE IF NOT EXISTS load_metrics (
+    ts TIMESTAMP,
+    run_id SYMBOL,
+    source SYMBOL,
+    vus LONG,
+    requests LONG,
+    accepted LONG,
+    errors LONG,
+    timeouts LONG,
+    status_4xx LONG,
+    status_5xx LONG,
+    p50_ms DOUBLE,
+    p95_ms DOUBLE,
+    p99_ms DOUBLE,
+    max_ms DOUBLE
+  ) TIMESTAMP(ts) PARTITION BY DAY WAL
+  DEDUP UPSERT KEYS(ts, run_id, source)`,
   `CREATE TABLE IF NOT EXISTS redis_stats (
     ts TIMESTAMP,
     redis SYMBOL,
@@ -68,3 +89,6 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
  * lack them): every per-run query filters on `run_id`, and the index turns that scan into a lookup.
  */
 export const SYMBOL_INDEXES: readonly { table: string; column: string }[] = [{ table: 'job_events', column: 'run_id' }];
+
+/** Columns added after a table's first release; added at start to tables that lack them. */
+export const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [{ table: 'runs', column: 'client_summary', type: 'VARCHAR' }];

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../db/database.js';
-import { SCHEMA_STATEMENTS, SYMBOL_INDEXES } from '../db/schema.js';
+import { ADDED_COLUMNS, SCHEMA_STATEMENTS, SYMBOL_INDEXES } from '../db/schema.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +40,10 @@ export default fp(
       await db.destroy().catch(() => undefined);
     });
     for (const statement of SCHEMA_STATEMENTS) await sql.raw(statement).execute(db);
+    for (const { table, column, type } of ADDED_COLUMNS) {
+      const { rows } = await sql<{ n: number }>`SELECT count() AS n FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
+      if (rows[0]?.n === 0) await sql.raw(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`).execute(db);
+    }
     for (const { table, column } of SYMBOL_INDEXES) {
       const { rows } = await sql<{ indexed: boolean }>`SELECT indexed FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
       if (rows[0] && !rows[0].indexed) await sql.raw(`ALTER TABLE ${table} ALTER COLUMN ${column} ADD INDEX`).execute(db);

@@ -42,6 +42,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       config: body.config ?? {},
       startedAt: new Date().toISOString(),
       endedAt: null,
+      clientSummary: null,
     };
     if (body.id && (await getRun(app.db, body.id))) {
       return reply.code(409).send({ statusCode: 409, code: 'RUN_EXISTS', message: `run '${body.id}' already exists` });

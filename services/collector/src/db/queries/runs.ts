@@ -11,6 +11,24 @@ export interface Run {
   config: Record<string, unknown>;
   startedAt: string;
   endedAt: string | null;
+  /** The load generator's end-of-run numbers (builtin engine result or k6 summary), once posted. */
+  clientSummary: ClientSummary | null;
+}
+
+/** Whole-run HTTP numbers as the load generator measured them; latencies in ms. */
+export interface ClientSummary {
+  source: 'builtin' | 'k6';
+  requests: number;
+  accepted: number | null;
+  errors: number;
+  timeouts: number | null;
+  reqPerSec: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** k6 threshold results by expression, when k6 ran. */
+  thresholds?: Record<string, boolean>;
 }
 
 interface RunRow {
@@ -22,37 +40,41 @@ interface RunRow {
   status: string;
   config: string | null;
   ended_at: Date | null;
+  client_summary: string | null;
+}
+
+function parseJson<T>(text: string | null, fallback: T): T {
+  try {
+    return text ? (JSON.parse(text) as T) : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 function toRun(row: RunRow): Run {
-  let config: Record<string, unknown>;
-  try {
-    config = row.config ? (JSON.parse(row.config) as Record<string, unknown>) : {};
-  } catch {
-    config = {};
-  }
   return {
     id: row.id,
     name: row.name,
     scenario: row.scenario,
     engine: row.engine,
     status: row.status as Run['status'],
-    config,
+    config: parseJson<Record<string, unknown>>(row.config, {}),
     startedAt: row.ts.toISOString(),
     endedAt: row.ended_at ? row.ended_at.toISOString() : null,
+    clientSummary: parseJson<ClientSummary | null>(row.client_summary, null),
   };
 }
 
 /** Write (or, with the same id and start, replace) one run row. Visible to reads after WAL apply. */
 export async function writeRun(db: Kysely<Database>, run: Run): Promise<void> {
-  await sql`INSERT INTO runs (ts, id, name, scenario, engine, status, config, ended_at)
+  await sql`INSERT INTO runs (ts, id, name, scenario, engine, status, config, ended_at, client_summary)
     VALUES (${run.startedAt}, ${run.id}, ${run.name}, ${run.scenario}, ${run.engine},
-            ${run.status}, ${JSON.stringify(run.config)}, ${run.endedAt})`.execute(db);
+            ${run.status}, ${JSON.stringify(run.config)}, ${run.endedAt}, ${run.clientSummary ? JSON.stringify(run.clientSummary) : null})`.execute(db);
 }
 
 /** One run by id, or undefined. */
 export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
-  const { rows } = await sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at FROM runs WHERE id = ${id} LIMIT 1`.execute(db);
+  const { rows } = await sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at, client_summary FROM runs WHERE id = ${id} LIMIT 1`.execute(db);
   return rows[0] ? toRun(rows[0]) : undefined;
 }
 
@@ -61,7 +83,7 @@ export async function listRuns(db: Kysely<Database>, page: { limit: number; offs
   const lo = page.offset;
   const hi = page.offset + page.limit;
   const [{ rows }, count] = await Promise.all([
-    sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at FROM runs ORDER BY ts DESC LIMIT ${lo}, ${hi}`.execute(db),
+    sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at, client_summary FROM runs ORDER BY ts DESC LIMIT ${lo}, ${hi}`.execute(db),
     sql<{ n: number }>`SELECT count() AS n FROM runs`.execute(db),
   ]);
   return { runs: rows.map(toRun), total: count.rows[0]?.n ?? 0 };

@@ -1,0 +1,87 @@
+import { Sender } from '@questdb/nodejs-client';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database.js';
+
+/** One second of client-side load as the generator measured it; latencies in ms. */
+export interface LoadSecond {
+  /** Start of the second, epoch ms. */
+  ts: number;
+  vus: number;
+  requests: number;
+  accepted: number;
+  errors: number;
+  timeouts: number;
+  status4xx: number;
+  status5xx: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/**
+ * Store `seconds` of one run as ONE QuestDB transaction (one flush of one table). Re-posting the
+ * same seconds replaces them (dedup keys ts, run_id, source).
+ */
+export async function writeLoadMetrics(ilpConf: string, runId: string, source: string, seconds: readonly LoadSecond[]): Promise<void> {
+  const sender = await Sender.fromConfig(ilpConf);
+  try {
+    for (const s of seconds) {
+      const row = sender
+        .table('load_metrics')
+        .symbol('run_id', runId)
+        .symbol('source', source)
+        .intColumn('vus', s.vus)
+        .intColumn('requests', s.requests)
+        .intColumn('accepted', s.accepted)
+        .intColumn('errors', s.errors)
+        .intColumn('timeouts', s.timeouts)
+        .intColumn('status_4xx', s.status4xx)
+        .intColumn('status_5xx', s.status5xx);
+      if (s.p50Ms !== null) row.floatColumn('p50_ms', s.p50Ms);
+      if (s.p95Ms !== null) row.floatColumn('p95_ms', s.p95Ms);
+      if (s.p99Ms !== null) row.floatColumn('p99_ms', s.p99Ms);
+      if (s.maxMs !== null) row.floatColumn('max_ms', s.maxMs);
+      await row.at(Math.floor(s.ts / 1000) * 1000, 'ms');
+    }
+    await sender.flush();
+  } finally {
+    await sender.close();
+  }
+}
+
+/** Client-side totals of a run from `load_metrics`: counts, peak VUs, mean req/s over the seconds with load, worst-second p95/p99 (ms). */
+export interface LoadTotals {
+  source: string;
+  seconds: number;
+  requests: number;
+  accepted: number;
+  errors: number;
+  timeouts: number;
+  peakVus: number;
+  reqPerSec: number | null;
+  worstSecondP95Ms: number | null;
+  worstSecondP99Ms: number | null;
+}
+
+export async function loadTotals(db: Kysely<Database>, runId: string, window: { from: string; to: string }): Promise<LoadTotals[]> {
+  const { rows } = await sql<LoadTotals & { req_per_sec: number | null; peak_vus: number; worst_p95: number | null; worst_p99: number | null }>`
+    SELECT source, count() AS seconds, sum(requests) AS requests, sum(accepted) AS accepted, sum(errors) AS errors,
+           sum(timeouts) AS timeouts, max(vus) AS peak_vus, sum(requests) / cast(count() AS double) AS req_per_sec,
+           max(p95_ms) AS worst_p95, max(p99_ms) AS worst_p99
+    FROM load_metrics
+    WHERE run_id = ${runId} AND ts >= ${window.from} AND ts <= ${window.to}
+    GROUP BY source`.execute(db);
+  return rows.map((r) => ({
+    source: r.source,
+    seconds: r.seconds,
+    requests: r.requests,
+    accepted: r.accepted,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    peakVus: r.peak_vus,
+    reqPerSec: r.req_per_sec,
+    worstSecondP95Ms: r.worst_p95,
+    worstSecondP99Ms: r.worst_p99,
+  }));
+}

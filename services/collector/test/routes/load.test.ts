@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../../test/support/env.js';
+import { pollQuery, questdbClient } from '../../../../test/support/questdb.js';
+import { build } from '../helper.js';
+
+const { config } = testConfig();
+const k6Summary = JSON.parse(readFileSync(new URL('../fixtures/k6-summary.json', import.meta.url), 'utf8'));
+
+describe('client-side load of a run', () => {
+  let app: FastifyInstance;
+  let db: pg.Client;
+  let runId: string;
+  beforeAll(async () => {
+    app = await build(config);
+    db = await questdbClient(config);
+    runId = (await app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'load' } })).json().id;
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.end();
+  });
+
+  const second = (ts: number, requests: number) => ({ ts, vus: 10, requests, accepted: requests - 1, errors: 1, timeouts: 0, status4xx: 0, status5xx: 0, p50Ms: 2.5, p95Ms: 9, p99Ms: 20, maxMs: 40 });
+
+  it('stores per-second rows, and a re-post of the same seconds replaces them', async () => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    const post = (seconds: object[]) => app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'builtin', seconds } });
+    expect((await post([second(t0, 100), second(t0 + 1000, 120)])).statusCode).toBe(202);
+    expect((await post([second(t0 + 1000, 130)])).statusCode).toBe(202);
+    const rows = await pollQuery<{ requests: number }>(db, `SELECT requests FROM load_metrics WHERE run_id = $1 ORDER BY ts`, [runId], (r) => r.length === 2 && r[1]?.requests === 130);
+    expect(rows.map((r) => r.requests)).toEqual([100, 130]);
+    const summary = (await app.inject({ url: `/api/v1/runs/${runId}/summary` })).json();
+    expect(summary.client.perSecond).toEqual([
+      expect.objectContaining({ source: 'builtin', seconds: 2, requests: 230, accepted: 228, errors: 2, peakVus: 10, reqPerSec: 115, worstSecondP99Ms: 20 }),
+    ]);
+  });
+
+  it("stores k6's handleSummary as the run's client summary", async () => {
+    const res = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/k6-summary`, payload: { runId, summary: k6Summary } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().clientSummary).toEqual({
+      source: 'k6',
+      requests: 1200,
+      accepted: null,
+      errors: 2,
+      timeouts: null,
+      reqPerSec: 59.96,
+      p50Ms: 3.5,
+      p95Ms: 9.75,
+      p99Ms: 31.2,
+      maxMs: 88.4,
+      thresholds: {
+        'http_req_failed: rate<0.05': true,
+        'http_req_duration: p(95)<500': true,
+        'http_req_duration: p(99)<1000': true,
+        'http_req_duration{queue:webhook}: p(95)<1000': true,
+      },
+    });
+    expect((await app.inject({ url: `/api/v1/runs/${runId}` })).json().clientSummary.p99Ms).toBe(31.2);
+  });
+
+  it('rejects bad input naming the field, and unknown runs with 404', async () => {
+    const bad = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'builtin', seconds: [{ ...second(0, 1), requests: -1 }] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/requests/);
+    const source = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'jmeter', seconds: [second(0, 1)] } });
+    expect(source.json().message).toMatch(/source/);
+    const unknown = await app.inject({ method: 'POST', url: `/api/v1/runs/nope-run/load-metrics`, payload: { source: 'builtin', seconds: [second(0, 1)] } });
+    expect(unknown.statusCode).toBe(404);
+    const summary = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/client-summary`, payload: { source: 'builtin', requests: 'many' } });
+    expect(summary.statusCode).toBe(400);
+  });
+});
