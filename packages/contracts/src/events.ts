@@ -11,20 +11,23 @@ export type TerminalEventType = (typeof TERMINAL_EVENT_TYPES)[number];
 /** Upper bound for free-text columns, so one bad job cannot blow up a batch. */
 export const MAX_ERROR_LENGTH = 2048;
 
+/** QuestDB refuses NUL in SYMBOL values; refusing it here keeps such an event out of the streams. */
+const NO_NUL = '^[^\\u0000]*$';
+
 /**
  * One job lifecycle event: one row of QuestDB `job_events` (DESIGN.md "Event schema").
  * `ts` is epoch **microseconds**; every `*_ms` field is **milliseconds**.
  */
 export const JobEventSchema = Type.Object(
   {
-    ts: Type.Integer({ minimum: 0, description: 'when the transition happened, epoch µs (designated timestamp)' }),
-    run_id: Type.String({ maxLength: 128, description: 'load-test run id; empty when none' }),
-    queue: Type.String({ minLength: 1, maxLength: 128, description: 'BullMQ queue name' }),
+    ts: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'when the transition happened, epoch µs (designated timestamp)' }),
+    run_id: Type.String({ maxLength: 128, pattern: NO_NUL, description: 'load-test run id; empty when none' }),
+    queue: Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL, description: 'BullMQ queue name' }),
     event: Type.Enum(EVENT_TYPES, { description: 'lifecycle transition' }),
     job_id: Type.String({ minLength: 1, maxLength: 256, description: 'BullMQ job id (producer-generated, time-ordered, unique)' }),
-    job_name: Type.String({ maxLength: 128, description: 'BullMQ job name' }),
+    job_name: Type.String({ maxLength: 128, pattern: NO_NUL, description: 'BullMQ job name' }),
     attempt: Type.Integer({ minimum: 0, description: 'attempt number, 1 for the first attempt; 0 on `added`' }),
-    worker: Type.String({ maxLength: 256, description: '`host:pid` of the emitting process' }),
+    worker: Type.String({ maxLength: 256, pattern: NO_NUL, description: '`host:pid` of the emitting process' }),
     wait_ms: Type.Optional(Type.Number({ minimum: 0, description: 'message delay on `active`: started − enqueued, ms' })),
     run_ms: Type.Optional(Type.Number({ minimum: 0, description: 'processing time on terminal events: finished − started, ms' })),
     latency_ms: Type.Optional(Type.Number({ minimum: 0, description: 'end to end on `completed`/`failed`: finished − enqueued, ms' })),

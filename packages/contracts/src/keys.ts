@@ -27,3 +27,11 @@ export function queueKeys(namespace: string, queue: QueueName | string): QueueKe
     idempotency: (key: string) => `${tag}:idem:${key}`,
   };
 }
+
+/**
+ * Stream of events whose queue is not one of `QUEUE_NAMES` (sent by other tools to the
+ * collector's `POST /api/v1/events`); a collector loop consumes it like a queue stream.
+ */
+export function ingestStream(namespace: string): string {
+  return `{${namespace}:_ingest}:events`;
+}

@@ -15,6 +15,11 @@ export interface ConsumerOptions {
   flushIntervalMs: number;
   claimIdleMs: number;
   claimIntervalMs: number;
+  /**
+   * Called with the events of each batch after it was stored and acknowledged (metrics); a throw
+   * here is logged and never fails the batch.
+   */
+  onStored?: (events: readonly JobEvent[]) => void;
 }
 
 /** Live numbers of one consumer loop, for `/api/v1/ingest/status` and `/metrics`. */
@@ -117,6 +122,27 @@ export class StreamConsumer {
   }
 
   /**
+   * Write `events` one at a time; each QuestDB refuses (400) goes to the dead-letter stream with
+   * the reason. Returns the events that were stored.
+   */
+  private async isolateRefused(events: JobEvent[]): Promise<JobEvent[]> {
+    const stored: JobEvent[] = [];
+    for (const event of events) {
+      try {
+        await this.writer.write([event]);
+        stored.push(event);
+      } catch (err) {
+        if (!isRefusedData(err)) throw err;
+        this.stats.malformedEntries++;
+        const reason = err instanceof Error ? err.message.slice(0, 500) : String(err);
+        await this.redis.xadd(`${this.opts.streamKey}:dead`, '*', 'reason', reason, 'event', JSON.stringify(event));
+        this.log.error({ stream: this.opts.streamKey, jobId: event.job_id, reason }, 'event refused by QuestDB moved to dead-letter stream');
+      }
+    }
+    return stored;
+  }
+
+  /**
    * The one place that orders "store, then acknowledge". XACK (and XDEL, so the stream does not
    * grow) runs only after QuestDB accepted the batch; until then the entries stay pending in
    * Redis and survive a crash of this process.
@@ -134,13 +160,19 @@ export class StreamConsumer {
         this.log.error({ stream: this.opts.streamKey, id, reason: err.message }, 'malformed entry moved to dead-letter stream');
       }
     }
-    const events = [...byIdentity.values()];
+    let events = [...byIdentity.values()];
     for (let attempt = 0; events.length > 0; attempt++) {
       try {
         await this.writer.write(events);
         break;
       } catch (err) {
         this.stats.writeFailures++;
+        if (isRefusedData(err)) {
+          // QuestDB refused the data itself (HTTP 400): retrying the same batch would block the
+          // stream forever, so store what it accepts one by one and dead-letter the rest.
+          events = await this.isolateRefused(events);
+          break;
+        }
         this.log.warn({ err, stream: this.opts.streamKey, events: events.length, attempt }, 'QuestDB refused batch; retrying (entries stay pending)');
         if (this.stopping && attempt >= 2) throw err;
         await sleep(WRITE_RETRY_MS[Math.min(attempt, WRITE_RETRY_MS.length - 1)]!);
@@ -152,7 +184,19 @@ export class StreamConsumer {
     this.stats.eventsWritten += events.length;
     this.stats.lastWriteAt = Date.now();
     for (const e of events) if (e.ts > this.stats.lastEventTs) this.stats.lastEventTs = e.ts;
+    if (events.length > 0 && this.opts.onStored) {
+      try {
+        this.opts.onStored(events);
+      } catch (err) {
+        this.log.warn({ err, stream: this.opts.streamKey }, 'onStored observer failed');
+      }
+    }
   }
+}
+
+/** A 400 from QuestDB's ILP endpoint: the rows themselves are invalid; not a transient failure. */
+function isRefusedData(err: unknown): boolean {
+  return err instanceof Error && /statusCode=400\b/.test(err.message);
 }
 
 function sleep(ms: number): Promise<void> {

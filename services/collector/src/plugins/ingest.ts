@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { QUEUE_NAMES, queueKeys, type Config } from '@queuescope/contracts';
+import { QUEUE_NAMES, ingestStream, queueKeys, type Config } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { QuestdbWriter } from '../ingest/questdb-writer.js';
@@ -12,7 +12,8 @@ declare module 'fastify' {
 }
 
 /**
- * Starts one consumer loop per queue stream, each with its own blocking Redis connection and its
+ * Starts one consumer loop per queue stream, plus one for `ingestStream` (events of queues outside
+ * QUEUE_NAMES posted to `POST /api/v1/events`), each with its own blocking Redis connection and its
  * own Sender. One stream per loop keeps every command on one cluster slot (Redis Cluster later).
  * On close: stop reading, finish the batch in hand (write, then ack), close senders.
  */
@@ -22,18 +23,23 @@ export default fp(
     const consumerName = opts.consumerName ?? `${hostname()}:${process.pid}`;
     const consumers: StreamConsumer[] = [];
     const closers: (() => Promise<void>)[] = [];
-    for (const queue of QUEUE_NAMES) {
+    const streams = [
+      ...QUEUE_NAMES.map((queue) => ({ queue: queue as string, streamKey: queueKeys(config.namespace, queue).events })),
+      { queue: '_ingest', streamKey: ingestStream(config.namespace) },
+    ];
+    for (const { queue, streamKey } of streams) {
       const connection = app.redis.duplicate();
       connection.on('error', (err) => app.log.warn({ err: err.message, queue }, 'consumer redis error'));
       const writer = await QuestdbWriter.create(config.questdb.ilpConf, app.log);
       const consumer = new StreamConsumer(connection, writer, {
-        streamKey: queueKeys(config.namespace, queue).events,
+        streamKey,
         consumer: consumerName,
         batchSize: config.collector.batchSize,
         blockMs: config.collector.blockMs,
         flushIntervalMs: config.collector.flushIntervalMs,
         claimIdleMs: config.collector.claimIdleMs,
         claimIntervalMs: config.collector.claimIntervalMs,
+        onStored: (events) => app.observeStored(events),
       }, app.log.child({ queue }));
       await consumer.start();
       consumers.push(consumer);
@@ -48,5 +54,5 @@ export default fp(
       await Promise.all(closers.map((close) => close()));
     });
   },
-  { name: 'ingest', dependencies: ['redis', 'questdb'] },
+  { name: 'ingest', dependencies: ['redis', 'questdb', 'metrics'] },
 );

@@ -1,5 +1,120 @@
+import type { JobEvent } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { streamStatus } from '../ingest/stream-status.js';
 
-/** TODO(issue 3): metrics plugin. */
-export default fp(async (_app: FastifyInstance) => {}, { name: 'metrics' });
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry (never prom-client's global one: tests run several apps per process). */
+    metrics: Registry;
+    /** Record a batch the ingest path stored and acknowledged (StreamConsumer `onStored`). */
+    observeStored: (events: readonly JobEvent[]) => void;
+  }
+}
+
+/** Buckets of the job histograms, ms. */
+export const JOB_MS_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/**
+ * Distinct `queue` label values kept before the rest count as `_other`: `POST /api/v1/events`
+ * accepts any queue name, and every label value is a series Prometheus keeps forever.
+ */
+const MAX_QUEUE_LABELS = 100;
+
+/** A lag scrape must not hang `/metrics` while Redis is away, ms. */
+const LAG_TIMEOUT_MS = 2000;
+
+/**
+ * Decorates `metrics` (a prom-client Registry of this app) and `observeStored`.
+ * Job counters and histograms move only after a batch is stored in QuestDB, so they count what
+ * the API can report; the lag gauge and write failures are read from the consumers at scrape time.
+ */
+export default fp(
+  async (app: FastifyInstance) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+
+    const eventsTotal = new Counter({
+      name: 'queuescope_events_total',
+      help: 'Lifecycle events stored in QuestDB, by queue and event type',
+      labelNames: ['queue', 'event'] as const,
+      registers: [registry],
+    });
+    const latency = new Histogram({
+      name: 'queuescope_job_latency_ms',
+      help: 'End-to-end job latency (finished - enqueued) of completed and failed jobs, ms',
+      labelNames: ['queue', 'outcome'] as const,
+      buckets: JOB_MS_BUCKETS,
+      registers: [registry],
+    });
+    const wait = new Histogram({
+      name: 'queuescope_job_wait_ms',
+      help: 'Message delay (started - enqueued) on active events, ms',
+      labelNames: ['queue'] as const,
+      buckets: JOB_MS_BUCKETS,
+      registers: [registry],
+    });
+    const batches = new Counter({
+      name: 'queuescope_ingest_batches_total',
+      help: 'Batches written to QuestDB and acknowledged in Redis',
+      registers: [registry],
+    });
+    const consumerStats = () => (app.hasDecorator('consumers') ? app.consumers.map((c) => c.stats) : []);
+    new Counter({
+      name: 'queuescope_ingest_write_failures_total',
+      help: 'QuestDB writes that failed and were retried (the entries stayed pending in Redis)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(consumerStats().reduce((n, s) => n + s.writeFailures, 0));
+      },
+    });
+    new Gauge({
+      name: 'queuescope_ingest_lag_ms',
+      help: 'Age of the oldest event-stream entry not yet stored, ms (0 when drained; absent when Redis does not answer)',
+      labelNames: ['stream'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const stats = consumerStats();
+        if (stats.length === 0 || app.redis.status !== 'ready') return;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${LAG_TIMEOUT_MS} ms`)), LAG_TIMEOUT_MS);
+          });
+          const streams = await Promise.race([streamStatus(app.redis, stats), timeout]);
+          for (const s of streams) this.set({ stream: s.streamKey }, s.lagMs);
+        } catch (err) {
+          app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    });
+
+    const queueLabels = new Set<string>();
+    const queueLabel = (queue: string): string => {
+      if (queueLabels.has(queue)) return queue;
+      if (queueLabels.size >= MAX_QUEUE_LABELS) return '_other';
+      queueLabels.add(queue);
+      return queue;
+    };
+
+    app.decorate('metrics', registry);
+    app.decorate('observeStored', (events: readonly JobEvent[]) => {
+      batches.inc();
+      for (const e of events) {
+        const queue = queueLabel(e.queue);
+        eventsTotal.inc({ queue, event: e.event });
+        if (e.latency_ms !== undefined && (e.event === 'completed' || e.event === 'failed')) {
+          latency.observe({ queue, outcome: e.event }, e.latency_ms);
+        }
+        if (e.wait_ms !== undefined && e.event === 'active') wait.observe({ queue }, e.wait_ms);
+      }
+    });
+    app.addHook('onClose', async () => registry.clear());
+  },
+  { name: 'metrics', dependencies: ['redis'] },
+);

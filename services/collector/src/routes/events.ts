@@ -1,5 +1,139 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { JobEventSchema, encodeEntry, ingestStream, isQueueName, queueKeys, type JobEvent } from '@queuescope/contracts';
+import type { FastifySchemaCompiler } from 'fastify';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { DependencyUnavailableError } from '../errors.js';
 
-/** TODO(issue 3): events routes. */
-const events: FastifyPluginAsyncTypebox = async () => {};
+/** Most events in one request. */
+export const MAX_EVENTS = 5000;
+/** Most events in one stream entry: one XADD carries at most this many. */
+const EVENTS_PER_ENTRY = 500;
+/** 5000 events of ~1 KB each (an `error` text can be 2 KB, most events are ~250 B), bytes. */
+const BODY_LIMIT = 5 * 1024 * 1024;
+/** How long the XADDs of one request may take before the answer is 503, ms. */
+const WRITE_TIMEOUT_MS = 5000;
+
+/** The request as documented (OpenAPI shows every JobEvent field). */
+const EventsBody = Type.Object(
+  { events: Type.Array(JobEventSchema, { minItems: 1, maxItems: MAX_EVENTS, description: `1..${MAX_EVENTS} events, stored all or none` }) },
+  { additionalProperties: false },
+);
+/** What the route validator checks: the envelope only; the items are all checked in the handler, so a 400 lists every bad one. */
+const checkEnvelope = Compile(Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS }) }, { additionalProperties: false }));
+const checkEvent = Compile(JobEventSchema);
+
+interface FieldError {
+  path: string;
+  message: string;
+}
+
+const EventErrorSchema = Type.Object({ index: Type.Integer(), path: Type.String(), message: Type.String() });
+const EventsErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(EventErrorSchema, { description: 'with code INVALID_EVENTS: every problem of every bad event, by index in `events`' })),
+});
+
+type CompiledCheck = Pick<typeof checkEvent, 'Errors'>;
+
+/** TypeBox errors → one entry per offending field (an unknown field is named, not reported as "schema is false"). */
+function fieldErrors(check: CompiledCheck, value: unknown): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of check.Errors(value)) {
+    if (e.keyword === 'boolean' && e.schemaPath.endsWith('/additionalProperties')) continue;
+    const params = e.params as { additionalProperties?: string[]; requiredProperties?: string[] };
+    if (e.keyword === 'additionalProperties' && params.additionalProperties) {
+      for (const name of params.additionalProperties) out.push({ path: `${e.instancePath}/${name}`, message: 'is not a known field' });
+    } else if (e.keyword === 'required' && params.requiredProperties) {
+      for (const name of params.requiredProperties) out.push({ path: `${e.instancePath}/${name}`, message: 'is required' });
+    } else {
+      out.push({ path: e.instancePath || '/', message: e.message });
+    }
+  }
+  return out;
+}
+
+/** Route validator of the body: the envelope, without coercion; 400 names the field. */
+const envelopeValidator: FastifySchemaCompiler<unknown> = () => (data: unknown) => {
+  if (checkEnvelope.Check(data)) return { value: data };
+  const [first] = fieldErrors(checkEnvelope, data);
+  const where = first && first.path !== '/' ? first.path : '';
+  return { error: Object.assign(new Error(`body${where} ${first?.message ?? 'is invalid'}`), { statusCode: 400, code: 'FST_ERR_VALIDATION' }) };
+};
+
+/** Events → their streams: a known queue's own stream, any other queue name the shared ingest stream. */
+function groupByStream(namespace: string, events: readonly JobEvent[]): Map<string, JobEvent[]> {
+  const streams = new Map<string, JobEvent[]>();
+  for (const event of events) {
+    const key = isQueueName(event.queue) ? queueKeys(namespace, event.queue).events : ingestStream(namespace);
+    const list = streams.get(key);
+    if (list) list.push(event);
+    else streams.set(key, [event]);
+  }
+  return streams;
+}
+
+/**
+ * `POST /api/v1/events`: other tools send lifecycle events in the contract's schema. They take the
+ * workers' path (XADD to the event stream, then the collector's consumer writes QuestDB), so dedup,
+ * metrics and ordering are the same as for our own events. 202 means every event is in Redis.
+ */
+const events: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/api/v1/events',
+    {
+      bodyLimit: BODY_LIMIT,
+      validatorCompiler: envelopeValidator,
+      schema: {
+        tags: ['events'],
+        summary: 'Ingest a batch of job lifecycle events (all or none)',
+        description:
+          `Each event is appended to its queue's event stream and stored in job_events by the collector. A 400 INVALID_EVENTS lists every invalid event and nothing is written. ` +
+          'On 503 some events may already be stored; sending the batch again is safe (rows are deduplicated by ts, queue, job_id, event, attempt).',
+        body: EventsBody,
+        response: {
+          202: Type.Object({ accepted: Type.Integer({ description: 'events appended to the event streams' }) }),
+          400: EventsErrorSchema,
+          413: EventsErrorSchema,
+          503: EventsErrorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const items: readonly unknown[] = request.body.events;
+      const errors = items.flatMap((item, index) => {
+        const problems = checkEvent.Check(item) ? [] : fieldErrors(checkEvent, item);
+        return problems.map((p) => ({ index, ...p }));
+      });
+      if (errors.length > 0) {
+        const bad = new Set(errors.map((e) => e.index)).size;
+        return reply.code(400).send({ statusCode: 400, code: 'INVALID_EVENTS', message: `${bad} invalid event${bad === 1 ? '' : 's'}`, errors });
+      }
+      const valid = items as JobEvent[];
+
+      // The shared connection queues commands while Redis is away; answer now instead of hanging.
+      if (app.redis.status !== 'ready') throw new DependencyUnavailableError('redis', `connection is ${app.redis.status}`);
+      const pipeline = app.redis.pipeline();
+      for (const [key, list] of groupByStream(app.config.namespace, valid)) {
+        for (let i = 0; i < list.length; i += EVENTS_PER_ENTRY) pipeline.xadd(key, '*', ...encodeEntry(list.slice(i, i + EVENTS_PER_ENTRY)));
+      }
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);
+        });
+        const results = (await Promise.race([pipeline.exec(), timeout])) ?? [];
+        const failed = results.find(([err]) => err);
+        if (failed) throw failed[0];
+      } catch (err) {
+        throw new DependencyUnavailableError('redis', err instanceof Error ? err.message : String(err));
+      } finally {
+        clearTimeout(timer);
+      }
+      return reply.code(202).send({ accepted: valid.length });
+    },
+  );
+};
 export default events;

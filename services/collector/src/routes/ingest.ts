@@ -1,6 +1,6 @@
-import { COLLECTOR_GROUP } from '@queuescope/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import { DependencyUnavailableError } from '../errors.js';
+import { streamStatus } from '../ingest/stream-status.js';
 
 /**
  * `GET /api/v1/ingest/status`: per queue stream — entries waiting in Redis (`length`), entries
@@ -8,21 +8,9 @@ import { DependencyUnavailableError } from '../errors.js';
  * entry not yet stored (0 when the stream is drained).
  */
 const ingest: FastifyPluginAsync = async (app) => {
-  app.get('/api/v1/ingest/status', async () => {
-    const now = Date.now();
+  app.get('/api/v1/ingest/status', { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } }, async () => {
     try {
-      const streams = await Promise.all(
-        app.consumers.map(async (c) => {
-          const key = c.stats.streamKey;
-          const [length, pendingSummary, oldest] = await Promise.all([
-            app.redis.xlen(key),
-            app.redis.xpending(key, COLLECTOR_GROUP) as Promise<[number, ...unknown[]]>,
-            app.redis.xrange(key, '-', '+', 'COUNT', 1),
-          ]);
-          const oldestMs = oldest[0] ? Number(oldest[0][0].split('-')[0]) : now;
-          return { ...c.stats, length, pending: Number(pendingSummary[0] ?? 0), lagMs: Math.max(0, now - oldestMs) };
-        }),
-      );
+      const streams = await streamStatus(app.redis, app.consumers.map((c) => c.stats));
       return {
         streams,
         totals: {
