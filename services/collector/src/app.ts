@@ -1,8 +1,11 @@
 import type { Config } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
 import config from './plugins/config.js';
+import dashboard from './plugins/dashboard.js';
 import errors from './plugins/errors.js';
 import ingestPlugin from './plugins/ingest.js';
+import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import questdb from './plugins/questdb.js';
 import redis from './plugins/redis.js';
@@ -14,6 +17,7 @@ import diagnosis from './routes/diagnosis.js';
 import events from './routes/events.js';
 import health from './routes/health.js';
 import ingest from './routes/ingest.js';
+import live from './routes/live.js';
 import load from './routes/load.js';
 import metrics from './routes/metrics.js';
 import runs from './routes/runs.js';
@@ -39,6 +43,9 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(metricsPlugin);
   await fastify.register(ingestPlugin, { config: opts.config, ...(opts.consumerName ? { consumerName: opts.consumerName } : {}) });
   if (opts.samplers !== false) await fastify.register(samplers);
+  await fastify.register(livePlugin);
+  // @fastify/websocket before the routes that use it (fastify-websocket README).
+  await fastify.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await fastify.register(health);
   await fastify.register(ingest);
   await fastify.register(runs);
@@ -48,4 +55,6 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(diagnosis);
   await fastify.register(events);
   await fastify.register(metrics);
+  await fastify.register(live);
+  await fastify.register(dashboard);
 }

@@ -1,0 +1,242 @@
+import type { Config } from '@queuescope/contracts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { depthSeconds, newestEventTs, queueSeconds, redisSeconds, runActivity, workerSeconds, type LiveWindow } from '../db/queries/live.js';
+import { place, secondsAxis, type LiveFrame, type LiveQueueSeries } from './frame.js';
+
+/** What one dashboard asked for: a run (or all events) and which queues to send. */
+export interface LiveFilter {
+  runId?: string | undefined;
+  queues?: string[] | undefined;
+}
+
+export type LiveMessage = { type: 'backfill' | 'tick'; frame: LiveFrame };
+
+interface Subscriber {
+  filter: LiveFilter;
+  send: (message: LiveMessage) => void;
+}
+
+/** One SQL view shared by every subscriber with the same run filter. */
+interface View {
+  runId: string | undefined;
+  subscribers: Set<Subscriber>;
+  /** Subscribers still waiting for their backfill. */
+  waiting: Set<Subscriber>;
+  /** The last `backfillMs` of this view, merged from ticks. */
+  frame: LiveFrame | undefined;
+  ready: Promise<void> | undefined;
+}
+
+export interface TickerOptions {
+  /** History a new dashboard receives, ms. */
+  backfillMs: number;
+  /** Seconds re-read on every tick, so late-arriving events (WAL apply, slow workers) are caught, ms. */
+  tickWindowMs: number;
+  /** Tick period, ms. */
+  periodMs: number;
+}
+
+const QUEUE_FIELDS = ['throughput', 'p50', 'p95', 'p99', 'waitP95', 'retries', 'failures', 'depth'] as const;
+
+/**
+ * The live stream's engine (DESIGN: one SQL tick per second shared by all subscribers). Every
+ * `periodMs` it runs one fixed set of queries per distinct run filter that has subscribers —
+ * never per dashboard — and sends each subscriber the last seconds. A new dashboard gets the
+ * view's cached history as backfill; only the first subscriber of a run filter costs a backfill
+ * query. `sqlQueries` counts every statement issued, for /metrics and the cost test.
+ */
+export class LiveTicker {
+  sqlQueries = 0;
+  private readonly views = new Map<string, View>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly redisName: string;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly config: Config,
+    private readonly log: FastifyBaseLogger,
+    private readonly opts: TickerOptions = { backfillMs: 5 * 60_000, tickWindowMs: 5_000, periodMs: 1_000 },
+  ) {
+    const url = new URL(config.redisUrl);
+    this.redisName = `${url.hostname}:${url.port || '6379'}`;
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const v of this.views.values()) n += v.subscribers.size;
+    return n;
+  }
+
+  /** Add a subscriber; it first receives a backfill, then ticks. Returns its unsubscribe. */
+  subscribe(filter: LiveFilter, send: (message: LiveMessage) => void): () => void {
+    const key = filter.runId ?? '';
+    let view = this.views.get(key);
+    if (!view) {
+      view = { runId: filter.runId, subscribers: new Set(), waiting: new Set(), frame: undefined, ready: undefined };
+      this.views.set(key, view);
+    }
+    const subscriber: Subscriber = { filter, send };
+    view.subscribers.add(subscriber);
+    const v = view;
+    if (v.frame) queueMicrotask(() => v.subscribers.has(subscriber) && send({ type: 'backfill', frame: only(v.frame!, filter.queues) }));
+    else {
+      v.waiting.add(subscriber);
+      v.ready ??= this.backfill(v);
+    }
+    this.start();
+    return () => {
+      v.subscribers.delete(subscriber);
+      v.waiting.delete(subscriber);
+      if (v.subscribers.size === 0) this.views.delete(key);
+      if (this.views.size === 0) this.stop();
+    };
+  }
+
+  /** Stop ticking and wait for an in-flight tick. Idempotent. */
+  async close(): Promise<void> {
+    this.views.clear();
+    this.stop();
+    await this.ticking;
+  }
+
+  private start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.ticking) return; // never overlap: a slow tick delays the next one
+      this.ticking = this.tick().finally(() => (this.ticking = undefined));
+    }, this.opts.periodMs);
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Load a view's history and hand it to the subscribers waiting for it; a failure is retried on the next tick. */
+  private async backfill(view: View): Promise<void> {
+    const now = Date.now();
+    try {
+      view.frame = await this.frame({ from: new Date(now - this.opts.backfillMs).toISOString(), to: new Date(now).toISOString(), runId: view.runId });
+      for (const s of view.waiting) s.send({ type: 'backfill', frame: only(view.frame, s.filter.queues) });
+      view.waiting.clear();
+    } catch (err) {
+      this.log.warn({ err }, 'live backfill failed; retrying on the next tick');
+      view.ready = undefined;
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    for (const view of [...this.views.values()]) {
+      if (!view.frame) {
+        view.ready ??= this.backfill(view);
+        continue;
+      }
+      try {
+        const delta = await this.frame({ from: new Date(now - this.opts.tickWindowMs).toISOString(), to: new Date(now).toISOString(), runId: view.runId });
+        view.frame = merge(view.frame, delta, now - this.opts.backfillMs);
+        for (const s of view.subscribers) s.send({ type: 'tick', frame: only(delta, s.filter.queues) });
+      } catch (err) {
+        this.log.warn({ err }, 'live tick failed');
+      }
+    }
+  }
+
+  /** One frame over [from, to): a fixed set of seven queries, whatever the number of subscribers. */
+  private async frame(w: LiveWindow): Promise<LiveFrame> {
+    this.sqlQueries += 7;
+    const [queueRows, workerRows, depthRows, redisRows, runs, newest] = await Promise.all([
+      queueSeconds(this.db, w),
+      workerSeconds(this.db, w),
+      depthSeconds(this.db, { ...w, namespace: this.config.namespace }),
+      redisSeconds(this.db, { ...w, redis: this.redisName }),
+      runActivity(this.db, w),
+      newestEventTs(this.db, w.runId),
+    ]);
+    const axis = secondsAxis(Date.parse(w.from), Date.parse(w.to));
+    const zeroCounts = { throughput: 0, retries: 0, failures: 0 };
+    const perQueue = place(axis, queueRows, (r) => r.queue, {
+      throughput: (r) => r.throughput,
+      p50: (r) => r.p50,
+      p95: (r) => r.p95,
+      p99: (r) => r.p99,
+      waitP95: (r) => r.wait_p95,
+      retries: (r) => r.retries,
+      failures: (r) => r.failures,
+    }, zeroCounts);
+    const depth = place(axis, depthRows, (r) => r.queue, { depth: (r) => r.waiting }, {});
+    const names = new Set([...Object.keys(this.config.queues), ...Object.keys(perQueue)]);
+    const queues: Record<string, LiveQueueSeries> = {};
+    for (const q of names) {
+      const base = perQueue[q] ?? { throughput: axis.map(() => 0), retries: axis.map(() => 0), failures: axis.map(() => 0) };
+      queues[q] = Object.fromEntries(QUEUE_FIELDS.map((f) => [f, f === 'depth' ? (depth[q]?.depth ?? axis.map(() => null)) : (base[f] ?? axis.map(() => null))])) as unknown as LiveQueueSeries;
+    }
+    const workers = Object.fromEntries(Object.entries(place(axis, workerRows, (r) => r.worker, { finished: (r) => r.finished }, { finished: 0 })).map(([w, s]) => [w, s.finished!]));
+    const redis = place(axis, redisRows, () => 'redis', { opsPerSec: (r) => r.ops_per_sec, usedMemoryBytes: (r) => r.used_memory_bytes, pingMs: (r) => r.ping_ms }, {}).redis;
+    const markers: LiveFrame['runMarkers'] = [];
+    for (const m of runs.markers) {
+      if (m.ts.getTime() >= Date.parse(w.from)) markers.push({ ts: m.ts.getTime(), runId: m.id, kind: 'start', name: m.name });
+      if (m.ended_at && m.ended_at.getTime() >= Date.parse(w.from)) markers.push({ ts: m.ended_at.getTime(), runId: m.id, kind: 'end', name: m.name });
+    }
+    return {
+      ts: axis,
+      queues,
+      workers,
+      redis: {
+        opsPerSec: redis?.opsPerSec ?? axis.map(() => null),
+        usedMemoryBytes: redis?.usedMemoryBytes ?? axis.map(() => null),
+        pingMs: redis?.pingMs ?? axis.map(() => null),
+      },
+      activeRun: runs.active
+        ? { id: runs.active.id, name: runs.active.name, scenario: runs.active.scenario, engine: runs.active.engine, startedAt: runs.active.ts.toISOString(), vus: runs.active.vus }
+        : null,
+      runMarkers: markers.sort((a, b) => a.ts - b.ts),
+      slo: Object.fromEntries(Object.entries(this.config.queues).map(([q, p]) => [q, p.slo])),
+      newestEventTs: newest,
+    };
+  }
+}
+
+/** `frame` restricted to `queues` (all when not given). */
+function only(frame: LiveFrame, queues: string[] | undefined): LiveFrame {
+  if (!queues || queues.length === 0) return frame;
+  return {
+    ...frame,
+    queues: Object.fromEntries(Object.entries(frame.queues).filter(([q]) => queues.includes(q))),
+    slo: Object.fromEntries(Object.entries(frame.slo).filter(([q]) => queues.includes(q))),
+  };
+}
+
+/** `base` with `delta`'s seconds replacing or appending its own, dropping seconds before `keepFrom` (ms). */
+export function merge(base: LiveFrame, delta: LiveFrame, keepFrom: number): LiveFrame {
+  const ts = [...new Set([...base.ts, ...delta.ts])].filter((t) => t >= keepFrom).sort((a, b) => a - b);
+  const pick = (b: (number | null)[] | undefined, d: (number | null)[] | undefined): (number | null)[] => {
+    const bi = new Map(base.ts.map((t, i) => [t, i]));
+    const di = new Map(delta.ts.map((t, i) => [t, i]));
+    return ts.map((t) => (di.has(t) ? (d?.[di.get(t)!] ?? null) : bi.has(t) ? (b?.[bi.get(t)!] ?? null) : null));
+  };
+  const queues: Record<string, LiveQueueSeries> = {};
+  for (const q of new Set([...Object.keys(base.queues), ...Object.keys(delta.queues)])) {
+    queues[q] = Object.fromEntries(QUEUE_FIELDS.map((f) => [f, pick(base.queues[q]?.[f], delta.queues[q]?.[f])])) as unknown as LiveQueueSeries;
+  }
+  const workers: Record<string, (number | null)[]> = {};
+  for (const w of new Set([...Object.keys(base.workers), ...Object.keys(delta.workers)])) workers[w] = pick(base.workers[w], delta.workers[w]);
+  const markers = new Map([...base.runMarkers, ...delta.runMarkers].filter((m) => m.ts >= keepFrom).map((m) => [`${m.runId}/${m.kind}`, m]));
+  return {
+    ts,
+    queues,
+    workers,
+    redis: {
+      opsPerSec: pick(base.redis.opsPerSec, delta.redis.opsPerSec),
+      usedMemoryBytes: pick(base.redis.usedMemoryBytes, delta.redis.usedMemoryBytes),
+      pingMs: pick(base.redis.pingMs, delta.redis.pingMs),
+    },
+    activeRun: delta.activeRun,
+    runMarkers: [...markers.values()].sort((a, b) => a.ts - b.ts),
+    slo: delta.slo,
+    newestEventTs: delta.newestEventTs ?? base.newestEventTs,
+  };
+}
