@@ -15,6 +15,7 @@ import validation from './plugins/validation.js';
 import compare from './routes/compare.js';
 import diagnosis from './routes/diagnosis.js';
 import events from './routes/events.js';
+import exportRoutes from './routes/export.js';
 import health from './routes/health.js';
 import ingest from './routes/ingest.js';
 import live from './routes/live.js';
@@ -50,6 +51,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(ingest);
   await fastify.register(runs);
   await fastify.register(load);
+  await fastify.register(exportRoutes);
   await fastify.register(timeseries);
   await fastify.register(compare);
   await fastify.register(diagnosis);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.js';
 import { ADDED_COLUMNS, SCHEMA_STATEMENTS, SYMBOL_INDEXES } from '../db/schema.js';
 
@@ -34,7 +35,8 @@ export default fp(
     const { pg: conn } = opts.config.questdb;
     const pool = new pg.Pool({ ...conn, max: 4, types, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
     pool.on('error', (err) => app.log.warn({ err: err.message }, 'questdb pool error'));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // pg-cursor lets exports stream a run's events instead of buffering them (kysely `.stream()`).
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
     app.decorate('db', db);
     app.addHook('onClose', async () => {
       await db.destroy().catch(() => undefined);
