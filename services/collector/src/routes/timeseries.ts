@@ -1,5 +1,142 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { getRun } from '../db/queries/runs.js';
+import {
+  MAX_BUCKETS,
+  TIMESERIES_METRICS,
+  bucketCount,
+  depth,
+  failures,
+  latency,
+  redis,
+  retries,
+  throughput,
+  wait,
+  type SeriesQuery,
+  type TimeSeries,
+  type TimeseriesMetric,
+} from '../db/queries/timeseries.js';
+import { HttpError, NotFoundError } from '../errors.js';
+import { redisAddress } from '../samplers/redis-info.js';
+import { ErrorSchema, RunIdParam } from './schemas.js';
 
-/** TODO(issue 3): timeseries routes. */
-const timeseries: FastifyPluginAsyncTypebox = async () => {};
+/** The `step` values the API accepts and their width in seconds. */
+const STEPS = { '1s': 1, '2s': 2, '5s': 5, '10s': 10, '15s': 15, '30s': 30, '1m': 60, '5m': 300, '15m': 900, '1h': 3600 } as const;
+type StepName = keyof typeof STEPS;
+const STEP_NAMES = Object.keys(STEPS) as StepName[];
+
+/** Longest window of `GET /api/v1/timeseries`, ms. */
+const MAX_WINDOW_MS = 24 * 3600 * 1000;
+
+/** ISO 8601 date-time with a zone (`Z` or `±hh:mm`), so no server time zone is ever guessed. */
+const ISO_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
+
+const Metric = Type.Enum(TIMESERIES_METRICS, {
+  description:
+    'throughput: finished jobs/s per queue (`<queue>.rate`); latency: end-to-end ms (`<queue>.p50|p95|p99`); ' +
+    'wait: first-attempt message delay ms (`<queue>.p50|p95|p99`); retries: retried attempts/s (`<queue>.rate`); ' +
+    'failures: failed jobs/s (`<queue>.rate`); depth: max sampled jobs per state (`<queue>.waiting|active|delayed|failed`); ' +
+    'redis: `redis.ops_per_sec` (mean), `redis.used_memory_bytes` (max), `redis.connected_clients` (max), `redis.ping_ms` (mean), `redis.ping_ms_max`',
+});
+const Step = Type.Enum(STEP_NAMES, { default: '1s', description: 'bucket width; buckets are aligned to the UTC calendar' });
+const DateTime = (what: string) => Type.String({ pattern: ISO_DATE_TIME, description: `${what}, ISO 8601 date-time with zone, e.g. 2026-01-05T10:00:00Z` });
+
+const TimeseriesSchema = Type.Object({
+  metric: Type.String(),
+  step: Type.String(),
+  from: Type.String({ format: 'date-time', description: 'start of the window (inclusive)' }),
+  to: Type.String({ format: 'date-time', description: 'end of the window (exclusive)' }),
+  ts: Type.Array(Type.Number(), { description: 'bucket starts, epoch ms, contiguous at `step`' }),
+  series: Type.Record(Type.String(), Type.Array(Type.Union([Type.Number(), Type.Null()])), {
+    description:
+      'one array per series, each as long as `ts`. Rates are 0 in a bucket without events; percentiles, depth and redis values are null in a bucket without data.',
+  }),
+});
+
+/** 400 whose message names the offending query parameter, like the schema's own 400s. */
+function badParameter(name: string, problem: string): HttpError {
+  return new HttpError(400, 'INVALID_PARAMETER', `querystring/${name} ${problem}`);
+}
+
+/** Refuse windows with more than MAX_BUCKETS buckets at this step. */
+function checkBuckets(from: Date, to: Date, step: StepName): void {
+  const n = bucketCount(from, to, STEPS[step]);
+  if (n > MAX_BUCKETS) throw badParameter('step', `'${step}' gives ${n} buckets for this window; at most ${MAX_BUCKETS} (choose a larger step or a shorter window)`);
+}
+
+function seriesFor(app: FastifyInstance, metric: TimeseriesMetric, q: SeriesQuery): Promise<TimeSeries> {
+  switch (metric) {
+    case 'throughput':
+      return throughput(app.db, q);
+    case 'latency':
+      return latency(app.db, q);
+    case 'wait':
+      return wait(app.db, q);
+    case 'retries':
+      return retries(app.db, q);
+    case 'failures':
+      return failures(app.db, q);
+    case 'depth':
+      return depth(app.db, { ...q, namespace: app.config.namespace });
+    case 'redis':
+      return redis(app.db, { ...q, redis: redisAddress(app.config.redisUrl) });
+  }
+}
+
+/**
+ * Time series, bucketed by SQL (db/queries/timeseries.ts), as columnar JSON for uPlot (STYLE R14):
+ * of one run (its events, between its start and its end or now) or of any window up to 24 h.
+ * `depth` and `redis` come from the per-second samplers of this collector's namespace and Redis.
+ */
+const timeseries: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/v1/runs/:id/timeseries',
+    {
+      schema: {
+        tags: ['timeseries'],
+        summary: 'Time series of one run',
+        description: "Window: the run's start until its end (or now while it runs). job_events metrics count only this run's events.",
+        params: Type.Object({ id: RunIdParam }),
+        querystring: Type.Object({ metric: Metric, step: Step }),
+        response: { 200: TimeseriesSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const { metric, step } = request.query;
+      const run = await getRun(app.db, request.params.id);
+      if (!run) throw new NotFoundError(`run '${request.params.id}'`);
+      const from = new Date(run.startedAt);
+      const to = new Date(Math.max(from.getTime(), run.endedAt ? Date.parse(run.endedAt) : Date.now()));
+      checkBuckets(from, to, step);
+      const result = await seriesFor(app, metric, { runId: run.id, from, to, stepSeconds: STEPS[step] });
+      return { metric, step, from: from.toISOString(), to: to.toISOString(), ...result };
+    },
+  );
+
+  app.get(
+    '/api/v1/timeseries',
+    {
+      schema: {
+        tags: ['timeseries'],
+        summary: 'Time series of any window (all runs)',
+        description: `Window [from, to), at most 24 h and ${MAX_BUCKETS} buckets.`,
+        querystring: Type.Object({ metric: Metric, step: Step, from: DateTime('start (inclusive)'), to: DateTime('end (exclusive)') }),
+        response: { 200: TimeseriesSchema, 400: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const { metric, step } = request.query;
+      const from = new Date(request.query.from);
+      const to = new Date(request.query.to);
+      if (Number.isNaN(from.getTime())) throw badParameter('from', 'is not a valid date-time');
+      if (Number.isNaN(to.getTime())) throw badParameter('to', 'is not a valid date-time');
+      if (to.getTime() <= from.getTime()) throw badParameter('to', 'must be after from');
+      if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw badParameter('to', 'must be at most 24 h after from');
+      checkBuckets(from, to, step);
+      const result = await seriesFor(app, metric, { from, to, stepSeconds: STEPS[step] });
+      return { metric, step, from: from.toISOString(), to: to.toISOString(), ...result };
+    },
+  );
+};
 export default timeseries;

@@ -1,0 +1,217 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../database.js';
+
+/**
+ * Time series for charts (STYLE R14): every value is bucketed and aggregated by QuestDB
+ * (`SAMPLE BY … FROM … TO … FILL(…) ALIGN TO CALENDAR`); JS only lays the rows out as columns.
+ *
+ * QuestDB 9.3.4 refuses `FROM … TO` on keyed SAMPLE BY ("FROM-TO intervals are not supported for
+ * keyed SAMPLE BY queries"), so a per-queue metric first lists the queues of the window, then runs
+ * one non-keyed SAMPLE BY per queue. More quirks of 9.3.4 shape the SQL:
+ * - a column computed from an aggregate (`count() / 5.0`), or `count()` next to another aggregate,
+ *   loses the trailing filled buckets: rates divide in an outer query, counts stand alone;
+ * - a cached re-run of a `FILL(0)` query returns NULL instead of 0 in the trailing filled buckets:
+ *   the outer query coalesces them back to 0.
+ */
+
+/** Bucket widths the API accepts, seconds (1s 2s 5s 10s 15s 30s 1m 5m 15m 1h). */
+export const STEP_SECONDS = [1, 2, 5, 10, 15, 30, 60, 300, 900, 3600] as const;
+export type StepSeconds = (typeof STEP_SECONDS)[number];
+
+/** Most buckets one series may have. */
+export const MAX_BUCKETS = 10_000;
+
+/** Window and bucket width of a query; `runId` restricts `job_events` metrics to one run. */
+export interface SeriesQuery {
+  runId?: string;
+  /** Inclusive start; events with `ts >= from` count. */
+  from: Date;
+  /** Exclusive end; events with `ts < to` count. */
+  to: Date;
+  stepSeconds: number;
+}
+
+/**
+ * Columnar series. `ts[i]` is the start of bucket i, epoch ms; buckets are `stepSeconds` wide,
+ * calendar-aligned (UTC), contiguous, and cover [from, to) (the first and last may be partial).
+ * Every `series[name]` has `ts.length` values; `null` means the bucket has no value.
+ */
+export interface TimeSeries {
+  ts: number[];
+  series: Record<string, (number | null)[]>;
+}
+
+interface Grid {
+  ts: number[];
+  step: RawBuilder<unknown>;
+  /** Constant bucket bounds for `SAMPLE BY … FROM … TO`, built from validated numbers only. */
+  fromLit: RawBuilder<unknown>;
+  toLit: RawBuilder<unknown>;
+  /** Exact window as bind parameters. */
+  fromIso: string;
+  toIso: string;
+}
+
+/** Buckets of `stepSeconds` needed to cover [from, to) when aligned to the calendar (UTC). */
+export function bucketCount(from: Date, to: Date, stepSeconds: number): number {
+  const stepMs = stepSeconds * 1000;
+  return Math.max(0, Math.ceil(to.getTime() / stepMs) - Math.floor(from.getTime() / stepMs));
+}
+
+function grid(q: SeriesQuery): Grid {
+  if (!(STEP_SECONDS as readonly number[]).includes(q.stepSeconds)) throw new RangeError(`step ${q.stepSeconds}s is not one of ${STEP_SECONDS.join(', ')}`);
+  if (!Number.isFinite(q.from.getTime()) || !Number.isFinite(q.to.getTime())) throw new RangeError('from and to must be valid dates');
+  const n = bucketCount(q.from, q.to, q.stepSeconds);
+  if (n > MAX_BUCKETS) throw new RangeError(`${n} buckets exceed ${MAX_BUCKETS}`);
+  const stepMs = q.stepSeconds * 1000;
+  // Every whitelisted step divides a day, so epoch-aligned buckets are calendar-aligned in UTC.
+  const start = Math.floor(q.from.getTime() / stepMs) * stepMs;
+  const ts = Array.from({ length: n }, (_, i) => start + i * stepMs);
+  return {
+    ts,
+    step: sql.raw(`${q.stepSeconds}s`),
+    fromLit: sql.lit(new Date(start).toISOString()),
+    toLit: sql.lit(new Date(start + n * stepMs).toISOString()),
+    fromIso: q.from.toISOString(),
+    toIso: q.to.toISOString(),
+  };
+}
+
+/** NaN (QuestDB's "no value" for some aggregates over empty input) and undefined → null. */
+const num = (v: number | null | undefined): number | null => (v === null || v === undefined || Number.isNaN(v) ? null : Number(v));
+
+type BucketRow = { ts: Date } & Record<string, unknown>;
+
+/** Lay `rows` (one per bucket) out as `series[`${prefix}.${stat}`]`, one column per entry of `stats`. */
+function pivot(g: Grid, out: TimeSeries['series'], prefix: string, stats: Record<string, string>, rows: readonly BucketRow[]): void {
+  const index = new Map(g.ts.map((t, i) => [t, i]));
+  const columns = Object.entries(stats).map(([stat, column]) => {
+    const values = new Array<number | null>(g.ts.length).fill(null);
+    out[`${prefix}.${stat}`] = values;
+    return { column, values };
+  });
+  for (const row of rows) {
+    const i = index.get(row.ts.getTime());
+    if (i === undefined) throw new Error(`bucket ${row.ts.toISOString()} is off the ${g.ts.length}-bucket grid`);
+    for (const { column, values } of columns) values[i] = num(row[column] as number | null);
+  }
+}
+
+const runFilter = (q: SeriesQuery) => (q.runId === undefined ? sql.raw('') : sql`AND run_id = ${q.runId}`);
+
+/** Queues with any `job_events` row in the window (of the run), sorted. */
+async function eventQueues(db: Kysely<Database>, q: SeriesQuery, g: Grid): Promise<string[]> {
+  const { rows } = await sql<{ queue: string }>`
+    SELECT DISTINCT queue FROM job_events
+    WHERE ts >= ${g.fromIso} AND ts < ${g.toIso} ${runFilter(q)}
+    ORDER BY queue`.execute(db);
+  return rows.map((r) => r.queue);
+}
+
+/** Events per second per queue: count of matching rows in a bucket / step; 0 for an empty bucket. */
+async function eventRate(db: Kysely<Database>, q: SeriesQuery, events: RawBuilder<unknown>): Promise<TimeSeries> {
+  const g = grid(q);
+  const out: TimeSeries = { ts: g.ts, series: {} };
+  if (g.ts.length === 0) return out;
+  for (const queue of await eventQueues(db, q, g)) {
+    const { rows } = await sql<BucketRow>`
+      SELECT ts, cast(coalesce(n, 0) AS double) / ${sql.lit(q.stepSeconds)} AS rate FROM (
+        SELECT ts, count() AS n FROM job_events
+        WHERE queue = ${queue} AND ${events} ${runFilter(q)} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
+        SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(0) ALIGN TO CALENDAR
+      )`.execute(db);
+    pivot(g, out.series, queue, { rate: 'rate' }, rows);
+  }
+  return out;
+}
+
+/** p50/p95/p99 of one `*_ms` column per queue (`approx_percentile(…, 3)`, ≤ 0.1 % error); null for an empty bucket. */
+async function percentiles(db: Kysely<Database>, q: SeriesQuery, column: 'latency_ms' | 'wait_ms', events: RawBuilder<unknown>): Promise<TimeSeries> {
+  const g = grid(q);
+  const out: TimeSeries = { ts: g.ts, series: {} };
+  if (g.ts.length === 0) return out;
+  const v = sql.ref(column);
+  for (const queue of await eventQueues(db, q, g)) {
+    const { rows } = await sql<BucketRow>`
+      SELECT ts, approx_percentile(${v}, 0.5, 3) AS p50, approx_percentile(${v}, 0.95, 3) AS p95, approx_percentile(${v}, 0.99, 3) AS p99
+      FROM job_events
+      WHERE queue = ${queue} AND ${events} ${runFilter(q)} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
+      SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(NULL) ALIGN TO CALENDAR`.execute(db);
+    pivot(g, out.series, queue, { p50: 'p50', p95: 'p95', p99: 'p99' }, rows);
+  }
+  return out;
+}
+
+/** Finished jobs (`completed` + `failed`) per second, per queue (`<queue>.rate`, jobs/s; 0 when none). */
+export function throughput(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
+  return eventRate(db, q, sql`event IN ('completed', 'failed')`);
+}
+
+/** End-to-end latency `latency_ms` of `completed`/`failed` jobs per queue: `<queue>.p50|p95|p99`, ms; null when none. */
+export function latency(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
+  return percentiles(db, q, 'latency_ms', sql`event IN ('completed', 'failed')`);
+}
+
+/** Message delay `wait_ms` of first attempts (`active`, attempt 1) per queue: `<queue>.p50|p95|p99`, ms; null when none. */
+export function wait(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
+  return percentiles(db, q, 'wait_ms', sql`event = 'active' AND attempt = 1`);
+}
+
+/** Attempts that failed and will be retried (`retried`) per second, per queue (`<queue>.rate`, 1/s; 0 when none). */
+export function retries(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
+  return eventRate(db, q, sql`event = 'retried'`);
+}
+
+/** Jobs that failed for good (`failed`) per second, per queue (`<queue>.rate`, jobs/s; 0 when none). */
+export function failures(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
+  return eventRate(db, q, sql`event = 'failed'`);
+}
+
+/**
+ * Sampled queue depth of one namespace per queue: `<queue>.waiting|active|delayed|failed`, the
+ * highest per-second sample in the bucket (jobs); null when no sample. Ignores `runId`: depth is
+ * per namespace, not per run.
+ */
+export async function depth(db: Kysely<Database>, q: SeriesQuery & { namespace: string }): Promise<TimeSeries> {
+  const g = grid(q);
+  const out: TimeSeries = { ts: g.ts, series: {} };
+  if (g.ts.length === 0) return out;
+  const { rows: queues } = await sql<{ queue: string }>`
+    SELECT DISTINCT queue FROM queue_depth
+    WHERE namespace = ${q.namespace} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
+    ORDER BY queue`.execute(db);
+  for (const { queue } of queues) {
+    const { rows } = await sql<BucketRow>`
+      SELECT ts, max(waiting) AS waiting, max(active) AS active, max(delayed) AS delayed, max(failed) AS failed
+      FROM queue_depth
+      WHERE namespace = ${q.namespace} AND queue = ${queue} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
+      SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(NULL) ALIGN TO CALENDAR`.execute(db);
+    pivot(g, out.series, queue, { waiting: 'waiting', active: 'active', delayed: 'delayed', failed: 'failed' }, rows);
+  }
+  return out;
+}
+
+/**
+ * Sampled stats of one Redis server (`redis` = host:port), per bucket: `redis.ops_per_sec` (mean,
+ * commands/s), `redis.used_memory_bytes` (max, bytes), `redis.connected_clients` (max),
+ * `redis.ping_ms` (mean PING round trip, ms), `redis.ping_ms_max` (max, ms); null when no sample.
+ * Ignores `runId`.
+ */
+export async function redis(db: Kysely<Database>, q: SeriesQuery & { redis: string }): Promise<TimeSeries> {
+  const g = grid(q);
+  const out: TimeSeries = { ts: g.ts, series: {} };
+  if (g.ts.length === 0) return out;
+  const { rows } = await sql<BucketRow>`
+    SELECT ts, avg(ops_per_sec) AS ops_per_sec, max(used_memory_bytes) AS used_memory_bytes,
+           max(connected_clients) AS connected_clients, avg(ping_ms) AS ping_ms, max(ping_ms) AS ping_ms_max
+    FROM redis_stats
+    WHERE redis = ${q.redis} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
+    SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(NULL) ALIGN TO CALENDAR`.execute(db);
+  const stats = { ops_per_sec: 'ops_per_sec', used_memory_bytes: 'used_memory_bytes', connected_clients: 'connected_clients', ping_ms: 'ping_ms', ping_ms_max: 'ping_ms_max' };
+  pivot(g, out.series, 'redis', stats, rows);
+  return out;
+}
+
+/** The metric names of the API, one query function each. */
+export const TIMESERIES_METRICS = ['throughput', 'latency', 'wait', 'retries', 'failures', 'depth', 'redis'] as const;
+export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
