@@ -1,0 +1,64 @@
+/**
+ * k6 script for every queuescope scenario, run unchanged with:
+ *   k6 run loadtest/k6/run.ts -e BASE_URL=http://127.0.0.1:3000 -e RUN_ID=<id> -e SCENARIO=heavy \
+ *     [-e COLLECTOR_URL=http://127.0.0.1:3001] [-e DURATION_MS=30000] [-e VUS=500] [--out json=results.json]
+ * (`npm run loadtest` does this when k6 is on PATH.) Scenarios and SLO targets come from the same
+ * files the built-in engine and the services read.
+ */
+import { sleep } from 'k6';
+import http from 'k6/http';
+import { textSummary } from 'https://jslib.k6.io/k6-summary/0.0.2/index.js';
+import { ENDPOINTS, getScenario, pickEndpoint, scaleStages, type Endpoint } from '../scenarios/index.ts';
+import { QUEUE_PROFILES } from '../../packages/contracts/src/queues.ts';
+
+const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:3000';
+const RUN_ID = __ENV.RUN_ID || '';
+const COLLECTOR_URL = __ENV.COLLECTOR_URL || '';
+const scenario = scaleStages(getScenario(__ENV.SCENARIO || 'smoke'), {
+  durationMs: __ENV.DURATION_MS ? Number(__ENV.DURATION_MS) : undefined,
+  vus: __ENV.VUS ? Number(__ENV.VUS) : undefined,
+});
+
+/** Endpoint → queue, for per-queue thresholds mirroring the queue SLOs (HTTP side). */
+const QUEUE_OF: Record<Endpoint, 'payment' | 'notification' | 'webhook'> = { payment: 'payment', notification: 'notification', webhook: 'webhook' };
+
+const thresholds: Record<string, string[]> = { http_req_failed: ['rate<0.05'] };
+for (const endpoint of Object.keys(QUEUE_OF) as Endpoint[]) {
+  const slo = QUEUE_PROFILES[QUEUE_OF[endpoint]].slo;
+  thresholds[`http_req_duration{queue:${QUEUE_OF[endpoint]}}`] = [`p(95)<${slo.p95Ms}`, `p(99)<${slo.p99Ms}`];
+}
+
+export const options = {
+  scenarios: {
+    [scenario.name]: {
+      executor: 'ramping-vus',
+      startVUs: scenario.startVUs,
+      stages: scenario.stages,
+      gracefulRampDown: '10s',
+    },
+  },
+  thresholds,
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'],
+  tags: { run_id: RUN_ID },
+};
+
+export default function (): void {
+  const endpoint = pickEndpoint(scenario.mix, Math.random());
+  const { path, body } = ENDPOINTS[endpoint];
+  http.post(`${BASE_URL}${path}`, JSON.stringify(body(__ITER)), {
+    headers: { 'Content-Type': 'application/json', 'X-Run-Id': RUN_ID },
+    tags: { queue: QUEUE_OF[endpoint] },
+  });
+  sleep((scenario.thinkTimeMs.min + Math.random() * (scenario.thinkTimeMs.max - scenario.thinkTimeMs.min)) / 1000);
+}
+
+/** Post the end-of-test summary to the collector (it becomes the run's client summary) and print k6's usual text summary. */
+export function handleSummary(data: Record<string, unknown>): Record<string, string> {
+  if (COLLECTOR_URL && RUN_ID) {
+    const res = http.post(`${COLLECTOR_URL}/api/v1/runs/${RUN_ID}/k6-summary`, JSON.stringify({ runId: RUN_ID, summary: data }), {
+      headers: { 'Content-Type': 'application/json' },
+    });
+    if (res.status !== 200) console.error(`could not store the k6 summary on the collector: HTTP ${res.status} ${String(res.body)}`);
+  }
+  return { stdout: textSummary(data, { indent: ' ', enableColors: true }) };
+}

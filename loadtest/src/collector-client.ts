@@ -1,0 +1,107 @@
+import type { LoadSecond } from './k6/json-output.js';
+
+/** The parts of the collector's API the runner uses; every call fails with the collector's own message. */
+export interface RunInfo {
+  id: string;
+  name: string;
+  status: string;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+export interface SloCheck {
+  metric: string;
+  target: number;
+  actual: number | null;
+  pass: boolean | null;
+}
+
+export interface QueueSummary {
+  queue: string;
+  jobs: number;
+  completed: number;
+  failed: number;
+  retries: number;
+  stalled: number;
+  throughput: number | null;
+  latency: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  wait: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  failureRate: number | null;
+  peakDepth: { waiting: number } | null;
+  slo: { verdict: 'pass' | 'fail' | 'no-data'; checks: SloCheck[] };
+}
+
+export interface RunSummary {
+  run: RunInfo;
+  verdict: 'pass' | 'fail' | 'no-data';
+  queues: QueueSummary[];
+  client: {
+    perSecond: { source: string; requests: number; accepted: number; errors: number; timeouts: number; peakVus: number; reqPerSec: number | null; worstSecondP99Ms: number | null }[];
+    summary: { source: string; requests: number; accepted: number | null; errors: number; timeouts: number | null; reqPerSec: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null } | null;
+  };
+}
+
+export interface IngestStatus {
+  totals: { length: number; pending: number; eventsWritten: number; lagMs: number };
+}
+
+export class CollectorClient {
+  constructor(readonly baseUrl: string) {}
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw new Error(`collector at ${this.baseUrl} is not reachable (${err instanceof Error ? err.message : String(err)}); is the stack running? (npm run stack)`, { cause: err });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // not JSON
+      }
+      throw new Error(`${method} ${path} → ${res.status}: ${message}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  createRun(body: { name: string; scenario: string; engine: string; config: Record<string, unknown> }): Promise<RunInfo> {
+    return this.call('POST', '/api/v1/runs', body);
+  }
+
+  finishRun(id: string, status: 'finished' | 'aborted'): Promise<RunInfo> {
+    return this.call('POST', `/api/v1/runs/${encodeURIComponent(id)}/finish?status=${status}`);
+  }
+
+  postLoadMetrics(id: string, source: 'builtin' | 'k6', seconds: LoadSecond[]): Promise<{ stored: number }> {
+    return this.call('POST', `/api/v1/runs/${encodeURIComponent(id)}/load-metrics`, { source, seconds });
+  }
+
+  postClientSummary(id: string, summary: NonNullable<RunSummary['client']['summary']>): Promise<RunInfo> {
+    return this.call('POST', `/api/v1/runs/${encodeURIComponent(id)}/client-summary`, summary);
+  }
+
+  ingestStatus(): Promise<IngestStatus> {
+    return this.call('GET', '/api/v1/ingest/status');
+  }
+
+  summary(id: string): Promise<RunSummary> {
+    return this.call('GET', `/api/v1/runs/${encodeURIComponent(id)}/summary`);
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await fetch(`${this.baseUrl}/readyz`, { signal: AbortSignal.timeout(3000) })).ok;
+    } catch {
+      return false;
+    }
+  }
+}
