@@ -1,0 +1,271 @@
+import type { Config } from '@queuescope/contracts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { percentileIntervals, sampleSizes, type DurationColumn, type PercentileSpec } from '../db/queries/compare.js';
+import type { Run } from '../db/queries/runs.js';
+import { runWindow, summarize, type QueueSummary, type RunSummary, type Verdict } from './summary.js';
+
+/**
+ * How two runs are compared, metric by metric (also returned as `rule` in every response).
+ *
+ * - Percentiles (latency p50/p95/p99, wait p95, run p95): each run gets a distribution-free ~95 %
+ *   confidence interval from order statistics. With n values and quantile q, the levels
+ *   q_lo/hi = q ∓ 1.96·√(q(1−q)/n), clamped to [0, 1], and the interval is
+ *   [approx_percentile(v, q_lo, 3), approx_percentile(v, q_hi, 3)], computed by SQL.
+ *   A change is significant when the two intervals do not overlap, |Δ%| ≥ minEffectPct and both
+ *   runs have at least minSamples values.
+ * - Rates (retry rate = retries / attempts, failure rate = failed / finished jobs): two-proportion
+ *   z-test on the counts (pooled), significant when |z| ≥ 1.96 and |Δ%| ≥ minEffectPct.
+ * - Throughput, stalled attempts and peak waiting depth have no sampling distribution here:
+ *   significant when |Δ%| ≥ minEffectPct.
+ *
+ * Δ = b − a and Δ% = (b − a) / a · 100 (null when a is 0 or missing; from a = 0 any non-zero
+ * change passes the minimum effect). A significant change is `better` or `worse` by direction:
+ * lower is better for everything except throughput. Otherwise `unchanged` (no significant change);
+ * `no-data` when either run lacks the value.
+ */
+export const COMPARE_RULE =
+  'Percentiles (latency p50/p95/p99, wait p95, run p95): per run a distribution-free ~95 % confidence interval from order statistics, ' +
+  '[approx_percentile(v, q_lo, 3), approx_percentile(v, q_hi, 3)] with q_lo/hi = q ∓ 1.96·sqrt(q(1−q)/n) clamped to [0, 1], computed by SQL; ' +
+  'significant when the intervals do not overlap AND |deltaPct| ≥ minEffectPct AND both runs have ≥ minSamples values. ' +
+  'Rates (retry rate = retries/attempts, failure rate = failed/finished): pooled two-proportion z-test on the counts, significant when |z| ≥ 1.96 AND |deltaPct| ≥ minEffectPct. ' +
+  'Throughput, stalled and peak waiting depth (no sampling distribution): significant when |deltaPct| ≥ minEffectPct. ' +
+  'delta = b − a; deltaPct = (b − a)/a·100, null when a is 0 or missing (then any non-zero change passes the minimum effect). ' +
+  'Significant changes are better/worse by direction (lower is better except throughput); otherwise unchanged; no-data when either run lacks the value.';
+
+/** z of a two-sided 95 % interval or test. */
+export const Z95 = 1.96;
+
+export interface CompareOptions {
+  /** Smallest |Δ%| that counts as a change, percent. @defaultValue 10 */
+  minEffectPct: number;
+  /** Fewest values each run needs before a percentile change can be significant. @defaultValue 30 */
+  minSamples: number;
+}
+
+export const DEFAULT_COMPARE_OPTIONS: Readonly<CompareOptions> = Object.freeze({ minEffectPct: 10, minSamples: 30 });
+
+export type ChangeVerdict = 'better' | 'worse' | 'unchanged' | 'no-data';
+
+const PERCENTILE_METRICS = {
+  latency_p50_ms: { column: 'latency_ms', q: 0.5 },
+  latency_p95_ms: { column: 'latency_ms', q: 0.95 },
+  latency_p99_ms: { column: 'latency_ms', q: 0.99 },
+  wait_p95_ms: { column: 'wait_ms', q: 0.95 },
+  run_p95_ms: { column: 'run_ms', q: 0.95 },
+} as const satisfies Record<string, { column: DurationColumn; q: number }>;
+export type PercentileMetric = keyof typeof PERCENTILE_METRICS;
+
+/** Every compared metric, in response order. */
+export const COMPARE_METRICS = [
+  ...(Object.keys(PERCENTILE_METRICS) as PercentileMetric[]),
+  'throughput_per_s',
+  'retry_rate',
+  'failure_rate',
+  'stalled',
+  'peak_waiting',
+] as const;
+export type CompareMetric = (typeof COMPARE_METRICS)[number];
+
+/** A percentile of one run with its confidence interval, ms; `n` values, levels 0..1. */
+export interface PercentileEstimate {
+  n: number;
+  q: number;
+  qLo: number;
+  qHi: number;
+  value: number | null;
+  lo: number | null;
+  hi: number | null;
+}
+
+/** The statistical test behind one metric's verdict, with its inputs. */
+export type ChangeTest =
+  | { kind: 'percentile'; a: PercentileEstimate | null; b: PercentileEstimate | null; overlap: boolean | null }
+  | { kind: 'proportion'; a: { events: number; total: number } | null; b: { events: number; total: number } | null; z: number | null }
+  | { kind: 'effect' };
+
+export interface MetricComparison {
+  metric: CompareMetric;
+  lowerIsBetter: boolean;
+  a: number | null;
+  b: number | null;
+  delta: number | null;
+  deltaPct: number | null;
+  verdict: ChangeVerdict;
+  /** Why the verdict is what it is, in words (which condition held or failed). */
+  reason: string;
+  test: ChangeTest;
+}
+
+/** One run's side of a queue: its summary and its percentile estimates (SQL). */
+export interface QueueSide {
+  summary: QueueSummary;
+  percentiles: Record<PercentileMetric, PercentileEstimate>;
+}
+
+export interface QueueComparison {
+  queue: string;
+  a: QueueSummary | null;
+  b: QueueSummary | null;
+  metrics: Record<CompareMetric, MetricComparison>;
+}
+
+/** One run as the comparison reads it: its summary and, per queue, its percentile estimates. */
+export interface RunSide {
+  summary: RunSummary;
+  percentiles: Map<string, Record<PercentileMetric, PercentileEstimate>>;
+}
+
+export interface RunComparison {
+  rule: string;
+  options: CompareOptions;
+  a: { run: Run; verdict: Verdict };
+  b: { run: Run; verdict: Verdict };
+  queues: QueueComparison[];
+}
+
+/** Quantile levels of the order-statistic interval for quantile `q` of `n` values, clamped to [0, 1]. */
+export function quantileLevels(q: number, n: number): { qLo: number; qHi: number } {
+  if (n <= 0) return { qLo: q, qHi: q };
+  const half = Z95 * Math.sqrt((q * (1 - q)) / n);
+  return { qLo: Math.max(0, q - half), qHi: Math.min(1, q + half) };
+}
+
+/** Pooled two-proportion z statistic of x2/n2 against x1/n1; null without counts or variance. */
+export function twoProportionZ(x1: number, n1: number, x2: number, n2: number): number | null {
+  if (n1 <= 0 || n2 <= 0) return null;
+  const pooled = (x1 + x2) / (n1 + n2);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
+  return se > 0 ? (x2 / n2 - x1 / n1) / se : null;
+}
+
+interface Effect {
+  delta: number;
+  deltaPct: number | null;
+  /** |Δ%| ≥ minEffectPct, or a non-zero change from 0. */
+  large: boolean;
+}
+
+function effect(a: number, b: number, minEffectPct: number): Effect {
+  const delta = b - a;
+  const deltaPct = a !== 0 ? (delta / a) * 100 : null;
+  return { delta, deltaPct, large: delta !== 0 && (deltaPct === null || Math.abs(deltaPct) >= minEffectPct) };
+}
+
+const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
+
+function verdictOf(metric: CompareMetric, a: number | null, b: number | null, test: ChangeTest, significant: (e: Effect) => string | null, opts: CompareOptions): MetricComparison {
+  const lowerIsBetter = metric !== 'throughput_per_s';
+  if (a === null || b === null) {
+    return { metric, lowerIsBetter, a, b, delta: null, deltaPct: null, verdict: 'no-data', reason: `no value in run ${a === null ? 'a' : 'b'}`, test };
+  }
+  const e = effect(a, b, opts.minEffectPct);
+  const base = { metric, lowerIsBetter, a, b, delta: e.delta, deltaPct: e.deltaPct, test };
+  if (!e.large) {
+    const reason = e.delta === 0 ? 'no change' : `|deltaPct| ${fmt(Math.abs(e.deltaPct ?? 0))} < minEffectPct ${opts.minEffectPct}`;
+    return { ...base, verdict: 'unchanged', reason };
+  }
+  const notSignificant = significant(e);
+  if (notSignificant) return { ...base, verdict: 'unchanged', reason: notSignificant };
+  const improved = lowerIsBetter ? b < a : b > a;
+  return { ...base, verdict: improved ? 'better' : 'worse', reason: 'significant change' };
+}
+
+function comparePercentile(metric: PercentileMetric, a: PercentileEstimate | null, b: PercentileEstimate | null, opts: CompareOptions): MetricComparison {
+  const bounded = a?.lo != null && a.hi != null && b?.lo != null && b.hi != null;
+  const overlap = bounded ? a.lo! <= b.hi! && b.lo! <= a.hi! : null;
+  const test: ChangeTest = { kind: 'percentile', a, b, overlap };
+  return verdictOf(metric, a?.value ?? null, b?.value ?? null, test, () => {
+    const [na, nb] = [a?.n ?? 0, b?.n ?? 0];
+    if (na < opts.minSamples || nb < opts.minSamples) return `too few values (a: ${na}, b: ${nb}; minSamples ${opts.minSamples})`;
+    if (overlap !== false) return 'confidence intervals overlap';
+    return null;
+  }, opts);
+}
+
+function compareProportion(metric: 'retry_rate' | 'failure_rate', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions): MetricComparison {
+  const counts = (s: QueueSummary | null): { events: number; total: number } | null => {
+    if (!s) return null;
+    return metric === 'retry_rate' ? { events: s.retries, total: s.attempts } : { events: s.failed, total: s.completed + s.failed };
+  };
+  const [ca, cb] = [counts(a), counts(b)];
+  const z = ca && cb ? twoProportionZ(ca.events, ca.total, cb.events, cb.total) : null;
+  const value = (s: QueueSummary | null): number | null => (s ? (metric === 'retry_rate' ? s.retryRate : s.failureRate) : null);
+  return verdictOf(metric, value(a), value(b), { kind: 'proportion', a: ca, b: cb, z }, () =>
+    z === null || Math.abs(z) < Z95 ? `|z| ${z === null ? 'undefined' : fmt(Math.abs(z))} < ${Z95}` : null,
+  opts);
+}
+
+function compareEffect(metric: 'throughput_per_s' | 'stalled' | 'peak_waiting', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions): MetricComparison {
+  const value = (s: QueueSummary | null): number | null => {
+    if (!s) return null;
+    if (metric === 'throughput_per_s') return s.throughput;
+    return metric === 'stalled' ? s.stalled : (s.peakDepth?.waiting ?? null);
+  };
+  return verdictOf(metric, value(a), value(b), { kind: 'effect' }, () => null, opts);
+}
+
+/** Compare one queue of two runs, metric by metric, by {@link COMPARE_RULE}. Pure. */
+export function compareQueue(queue: string, a: QueueSide | null, b: QueueSide | null, opts: CompareOptions): QueueComparison {
+  const [sa, sb] = [a?.summary ?? null, b?.summary ?? null];
+  const metrics = {} as Record<CompareMetric, MetricComparison>;
+  for (const m of Object.keys(PERCENTILE_METRICS) as PercentileMetric[]) {
+    metrics[m] = comparePercentile(m, a?.percentiles[m] ?? null, b?.percentiles[m] ?? null, opts);
+  }
+  metrics.throughput_per_s = compareEffect('throughput_per_s', sa, sb, opts);
+  metrics.retry_rate = compareProportion('retry_rate', sa, sb, opts);
+  metrics.failure_rate = compareProportion('failure_rate', sa, sb, opts);
+  metrics.stalled = compareEffect('stalled', sa, sb, opts);
+  metrics.peak_waiting = compareEffect('peak_waiting', sa, sb, opts);
+  return { queue, a: sa, b: sb, metrics };
+}
+
+/** Compare two runs over the union of their queues (sorted by name). Pure. */
+export function compareSides(a: RunSide, b: RunSide, opts: CompareOptions): RunComparison {
+  const side = (s: RunSide, queue: string): QueueSide | null => {
+    const summary = s.summary.queues.find((q) => q.queue === queue);
+    const percentiles = s.percentiles.get(queue);
+    return summary && percentiles ? { summary, percentiles } : null;
+  };
+  const names = [...new Set([...a.summary.queues, ...b.summary.queues].map((q) => q.queue))].sort();
+  return {
+    rule: COMPARE_RULE,
+    options: { ...opts },
+    a: { run: a.summary.run, verdict: a.summary.verdict },
+    b: { run: b.summary.run, verdict: b.summary.verdict },
+    queues: names.map((queue) => compareQueue(queue, side(a, queue), side(b, queue), opts)),
+  };
+}
+
+/** The SQL specs of every percentile metric for a queue whose columns hold `sizes` values. */
+export function percentileSpecs(sizes: Record<DurationColumn, number>): { metric: PercentileMetric; n: number; spec: PercentileSpec }[] {
+  return (Object.entries(PERCENTILE_METRICS) as [PercentileMetric, { column: DurationColumn; q: number }][]).map(([metric, { column, q }]) => {
+    const n = sizes[column];
+    return { metric, n, spec: { column, q, ...quantileLevels(q, n) } };
+  });
+}
+
+/** Read one run's side: its summary (SQL), sample sizes (SQL), then per queue the percentile intervals (SQL). */
+export async function loadSide(db: Kysely<Database>, config: Config, run: Run): Promise<RunSide> {
+  const window = runWindow(run);
+  const [summary, sizes] = await Promise.all([summarize(db, config, run), sampleSizes(db, run.id, window)]);
+  const percentiles = new Map<string, Record<PercentileMetric, PercentileEstimate>>();
+  await Promise.all(
+    [...sizes].map(async ([queue, n]) => {
+      const specs = percentileSpecs(n);
+      const intervals = await percentileIntervals(db, { runId: run.id, queue, window }, specs.map((s) => s.spec));
+      const estimates = {} as Record<PercentileMetric, PercentileEstimate>;
+      specs.forEach(({ metric, n: count, spec }, i) => {
+        estimates[metric] = { n: count, q: spec.q, qLo: spec.qLo, qHi: spec.qHi, ...intervals[i]! };
+      });
+      percentiles.set(queue, estimates);
+    }),
+  );
+  return { summary, percentiles };
+}
+
+/** Compare run `b` against run `a` (a may equal b). All statistics by SQL; the tests' arithmetic here. */
+export async function compareRuns(db: Kysely<Database>, config: Config, a: Run, b: Run, opts: CompareOptions): Promise<RunComparison> {
+  const [sa, sb] = await Promise.all([loadSide(db, config, a), a.id === b.id ? undefined : loadSide(db, config, b)]);
+  return compareSides(sa, sb ?? sa, opts);
+}
