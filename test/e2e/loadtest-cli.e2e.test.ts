@@ -1,0 +1,56 @@
+/**
+ * Issue 4: `npm run loadtest` exits 0 on a healthy run and non-zero when a queue breaches its SLO
+ * on purpose (the webhook handler made slower than its p95 target through config).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startStack, type TestStack } from '../support/stack.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FAST = {
+  QUEUE_PAYMENT_LATENCY: 'fixed:5',
+  QUEUE_NOTIFICATION_LATENCY: 'fixed:5',
+  QUEUE_WEBHOOK_LATENCY: 'fixed:5',
+  QUEUE_PAYMENT_FAILURE_RATE: '0',
+  QUEUE_NOTIFICATION_FAILURE_RATE: '0',
+  QUEUE_WEBHOOK_FAILURE_RATE: '0',
+};
+
+function runCli(stack: TestStack): Promise<{ code: number; out: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'loadtest/src/cli.ts', '--scenario', 'smoke', '--duration', '6s', '--engine', 'builtin', '--producer-url', stack.producerUrl, '--collector-url', stack.collectorUrl],
+    { cwd: ROOT, env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, out })));
+}
+
+describe('npm run loadtest', () => {
+  let stack: TestStack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it('exits 0 on a healthy run and prints the summary with the dashboard URL', async () => {
+    stack = await startStack(FAST, 1);
+    const { code, out } = await runCli(stack);
+    expect(out).toMatch(/SLO verdict: ✔ pass/);
+    expect(out).toMatch(/client \(HTTP\)/);
+    expect(out).toContain(`${stack.collectorUrl}/#/runs/`);
+    expect(code, out).toBe(0);
+  });
+
+  it('exits 1 when a queue is made slower than its SLO', async () => {
+    // webhook p95 target is 1000 ms; a 1500 ms handler breaches it on every job.
+    stack = await startStack({ ...FAST, QUEUE_WEBHOOK_LATENCY: 'fixed:1500', QUEUE_WEBHOOK_CONCURRENCY: '20' }, 1);
+    const { code, out } = await runCli(stack);
+    expect(out).toMatch(/SLO verdict: ✖ FAIL/);
+    expect(out).toMatch(/webhook[^\n]*✖ FAIL/);
+    expect(code, out).toBe(1);
+  });
+});
