@@ -65,6 +65,7 @@ export default defineConfig([
       'loadtest/src/cli.ts',
       'bench/**',
       'vitest.config.ts',
+      'web/vite.config.ts',
     ],
     rules: { 'n/no-process-env': 'off' },
   },

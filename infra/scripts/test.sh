@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: install what is missing, start Redis and QuestDB when they do not answer, then run
-# typecheck, lint, the boundary check and every test against the real services.
+# `npm test`: install what is missing, start Redis and QuestDB when they do not answer, build the
+# dashboard, then run typecheck, lint, the boundary check and every test against the real services.
+# Browser tests need Debian's chromium (/usr/bin/chromium): installed here with apt when missing
+# and running as root; otherwise they are skipped with a message.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -8,7 +10,17 @@ if [[ ! -d node_modules ]]; then
   echo "[test] installing dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "[test] installing chromium for the browser tests (apt-get install chromium)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "[test] could not install chromium: browser tests will be skipped"
+  else
+    echo "[test] /usr/bin/chromium missing: browser tests will be skipped (sudo apt-get install -y chromium)"
+  fi
+fi
 bash infra/scripts/services-up.sh >/dev/null
+echo "[test] building the dashboard"
+npm run --silent build:web >/dev/null
 echo "[test] typecheck, lint, boundaries"
 npm run --silent check
 mkdir -p test-results

@@ -24,6 +24,8 @@ export interface QueueSummary extends QueueStats {
 export interface RunSummary {
   run: Run;
   verdict: Verdict;
+  /** Accepted jobs over all queues. */
+  jobs: number;
   queues: QueueSummary[];
   /** The client side next to the queue side: per-second totals from `load_metrics`, and the generator's own whole-run numbers. */
   client: { perSecond: LoadTotals[]; summary: Run['clientSummary'] };
@@ -73,5 +75,6 @@ export async function summarize(db: Kysely<Database>, config: Config, run: Run):
     peakDepth: depth.get(s.queue) ?? null,
     slo: judge(s, isQueueName(s.queue) ? config.queues[s.queue].slo : null),
   }));
-  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), queues, client: { perSecond: load, summary: run.clientSummary } };
+  const jobs = queues.reduce((n, q) => n + q.jobs, 0);
+  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), jobs, queues, client: { perSecond: load, summary: run.clientSummary } };
 }

@@ -9,6 +9,7 @@ import {
   depth,
   failures,
   latency,
+  load,
   redis,
   retries,
   throughput,
@@ -81,6 +82,8 @@ function seriesFor(app: FastifyInstance, metric: TimeseriesMetric, q: SeriesQuer
       return depth(app.db, { ...q, namespace: app.config.namespace });
     case 'redis':
       return redis(app.db, { ...q, redis: redisAddress(app.config.redisUrl) });
+    case 'load':
+      return load(app.db, q);
   }
 }
 

@@ -212,6 +212,25 @@ export async function redis(db: Kysely<Database>, q: SeriesQuery & { redis: stri
   return out;
 }
 
+/**
+ * Client side of a run from `load_metrics`: `client.rps` (requests per second, mean over the
+ * bucket's seconds), `client.vus` (max), `client.p95` / `client.p99` (worst second's HTTP
+ * percentile in the bucket, ms), `client.errors` (errors + timeouts + 5xx per second); null when
+ * the generator sent nothing for the bucket. Without a run id: every run's load.
+ */
+export async function load(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
+  const g = grid(q);
+  const out: TimeSeries = { ts: g.ts, series: {} };
+  if (g.ts.length === 0) return out;
+  const { rows } = await sql<BucketRow>`
+    SELECT ts, avg(requests) AS rps, max(vus) AS vus, max(p95_ms) AS p95, max(p99_ms) AS p99, avg(errors + timeouts + status_5xx) AS errors
+    FROM load_metrics
+    WHERE ts >= ${g.fromIso} AND ts < ${g.toIso} ${runFilter(q)}
+    SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(NULL) ALIGN TO CALENDAR`.execute(db);
+  pivot(g, out.series, 'client', { rps: 'rps', vus: 'vus', p95: 'p95', p99: 'p99', errors: 'errors' }, rows);
+  return out;
+}
+
 /** The metric names of the API, one query function each. */
-export const TIMESERIES_METRICS = ['throughput', 'latency', 'wait', 'retries', 'failures', 'depth', 'redis'] as const;
+export const TIMESERIES_METRICS = ['throughput', 'latency', 'wait', 'retries', 'failures', 'depth', 'redis', 'load'] as const;
 export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
