@@ -22,6 +22,7 @@ const scenario = scaleStages(getScenario(__ENV.SCENARIO || 'smoke'), {
 /** Endpoint → queue, for per-queue thresholds mirroring the queue SLOs (HTTP side). */
 const QUEUE_OF: Record<Endpoint, 'payment' | 'notification' | 'webhook'> = { payment: 'payment', notification: 'notification', webhook: 'webhook' };
 
+/** HTTP side of each queue's SLO (its job-latency targets applied to the enqueue request), plus < 5 % failed requests overall. */
 const thresholds: Record<string, string[]> = { http_req_failed: ['rate<0.05'] };
 for (const endpoint of Object.keys(QUEUE_OF) as Endpoint[]) {
   const slo = QUEUE_PROFILES[QUEUE_OF[endpoint]].slo;
@@ -55,7 +56,7 @@ export default function (): void {
 /** Post the end-of-test summary to the collector (it becomes the run's client summary) and print k6's usual text summary. */
 export function handleSummary(data: Record<string, unknown>): Record<string, string> {
   if (COLLECTOR_URL && RUN_ID) {
-    const res = http.post(`${COLLECTOR_URL}/api/v1/runs/${RUN_ID}/k6-summary`, JSON.stringify({ runId: RUN_ID, summary: data }), {
+    const res = http.post(`${COLLECTOR_URL}/api/v1/runs/${encodeURIComponent(RUN_ID)}/k6-summary`, JSON.stringify({ runId: RUN_ID, summary: data }), {
       headers: { 'Content-Type': 'application/json' },
     });
     if (res.status !== 200) console.error(`could not store the k6 summary on the collector: HTTP ${res.status} ${String(res.body)}`);
