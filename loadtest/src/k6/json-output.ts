@@ -1,20 +1,7 @@
 import hdr from 'hdr-histogram-js';
+import type { LoadSecond } from '@queuescope/contracts';
 
-/** One second of client-side load, the shape the collector's `POST /api/v1/runs/:id/load-metrics` takes; latencies in ms. */
-export interface LoadSecond {
-  ts: number;
-  vus: number;
-  requests: number;
-  accepted: number;
-  errors: number;
-  timeouts: number;
-  status4xx: number;
-  status5xx: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-}
+export type { LoadSecond } from '@queuescope/contracts';
 
 /** A line of `k6 run --out json=…` (k6 docs "JSON output": `Metric` and `Point` lines). */
 interface K6Line {

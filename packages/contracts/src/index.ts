@@ -5,3 +5,5 @@ export * from './publisher.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './stream.js';
+export * from './live.js';
+export * from './load.js';

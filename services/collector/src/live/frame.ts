@@ -1,33 +1,8 @@
 /**
- * The live frame: what `GET /api/v1/live` sends, columnar and aligned on one ts axis (one entry
- * per second). Numbers come from SQL; building the arrays is placement only (a second with no
- * finished jobs has throughput 0 and no percentile: null). web/src/api/live-types.ts mirrors it.
+ * Helpers that lay SQL rows out as a live frame (`LiveFrame`, packages/contracts/src/live.ts):
+ * placement only — a second with no finished jobs has throughput 0 and no percentile (null).
  */
-export interface LiveQueueSeries {
-  throughput: (number | null)[];
-  p50: (number | null)[];
-  p95: (number | null)[];
-  p99: (number | null)[];
-  waitP95: (number | null)[];
-  retries: (number | null)[];
-  failures: (number | null)[];
-  depth: (number | null)[];
-}
-
-export interface LiveFrame {
-  /** Start of each second, epoch ms, ascending. */
-  ts: number[];
-  queues: Record<string, LiveQueueSeries>;
-  /** Jobs finished per second by each worker process (`host:pid`). */
-  workers: Record<string, (number | null)[]>;
-  redis: { opsPerSec: (number | null)[]; usedMemoryBytes: (number | null)[]; pingMs: (number | null)[] };
-  activeRun: { id: string; name: string; scenario: string | null; engine: string | null; startedAt: string; vus: number | null } | null;
-  runMarkers: { ts: number; runId: string; kind: 'start' | 'end'; name: string }[];
-  /** SLO targets per queue, for the lines on the latency charts. */
-  slo: Record<string, { p95Ms: number; p99Ms: number; maxErrorRate: number }>;
-  /** ts of the newest stored event, epoch ms. */
-  newestEventTs: number | null;
-}
+export type { LiveFrame, LiveQueueSeries } from '@queuescope/contracts';
 
 /** An axis of whole seconds in [fromMs, toMs). */
 export function secondsAxis(fromMs: number, toMs: number): number[] {

@@ -1,4 +1,4 @@
-import type { Config } from '@queuescope/contracts';
+import { LIVE_QUEUE_FIELDS, mergeFrames, type Config, type LiveMessage } from '@queuescope/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
@@ -11,7 +11,7 @@ export interface LiveFilter {
   queues?: string[] | undefined;
 }
 
-export type LiveMessage = { type: 'backfill' | 'tick'; frame: LiveFrame };
+export type { LiveMessage } from '@queuescope/contracts';
 
 interface Subscriber {
   filter: LiveFilter;
@@ -38,7 +38,6 @@ export interface TickerOptions {
   periodMs: number;
 }
 
-const QUEUE_FIELDS = ['throughput', 'p50', 'p95', 'p99', 'waitP95', 'retries', 'failures', 'depth'] as const;
 
 /**
  * The live stream's engine (DESIGN: one SQL tick per second shared by all subscribers). Every
@@ -137,7 +136,7 @@ export class LiveTicker {
       }
       try {
         const delta = await this.frame({ from: new Date(now - this.opts.tickWindowMs).toISOString(), to: new Date(now).toISOString(), runId: view.runId });
-        view.frame = merge(view.frame, delta, now - this.opts.backfillMs);
+        view.frame = mergeFrames(view.frame, delta, now - this.opts.backfillMs);
         for (const s of view.subscribers) s.send({ type: 'tick', frame: only(delta, s.filter.queues) });
       } catch (err) {
         this.log.warn({ err }, 'live tick failed');
@@ -172,7 +171,7 @@ export class LiveTicker {
     const queues: Record<string, LiveQueueSeries> = {};
     for (const q of names) {
       const base = perQueue[q] ?? { throughput: axis.map(() => 0), retries: axis.map(() => 0), failures: axis.map(() => 0) };
-      queues[q] = Object.fromEntries(QUEUE_FIELDS.map((f) => [f, f === 'depth' ? (depth[q]?.depth ?? axis.map(() => null)) : (base[f] ?? axis.map(() => null))])) as unknown as LiveQueueSeries;
+      queues[q] = Object.fromEntries(LIVE_QUEUE_FIELDS.map((f) => [f, f === 'depth' ? (depth[q]?.depth ?? axis.map(() => null)) : (base[f] ?? axis.map(() => null))])) as unknown as LiveQueueSeries;
     }
     const workers = Object.fromEntries(Object.entries(place(axis, workerRows, (r) => r.worker, { finished: (r) => r.finished }, { finished: 0 })).map(([w, s]) => [w, s.finished!]));
     const redis = place(axis, redisRows, () => 'redis', { opsPerSec: (r) => r.ops_per_sec, usedMemoryBytes: (r) => r.used_memory_bytes, pingMs: (r) => r.ping_ms }, {}).redis;
@@ -207,36 +206,5 @@ function only(frame: LiveFrame, queues: string[] | undefined): LiveFrame {
     ...frame,
     queues: Object.fromEntries(Object.entries(frame.queues).filter(([q]) => queues.includes(q))),
     slo: Object.fromEntries(Object.entries(frame.slo).filter(([q]) => queues.includes(q))),
-  };
-}
-
-/** `base` with `delta`'s seconds replacing or appending its own, dropping seconds before `keepFrom` (ms). */
-export function merge(base: LiveFrame, delta: LiveFrame, keepFrom: number): LiveFrame {
-  const ts = [...new Set([...base.ts, ...delta.ts])].filter((t) => t >= keepFrom).sort((a, b) => a - b);
-  const pick = (b: (number | null)[] | undefined, d: (number | null)[] | undefined): (number | null)[] => {
-    const bi = new Map(base.ts.map((t, i) => [t, i]));
-    const di = new Map(delta.ts.map((t, i) => [t, i]));
-    return ts.map((t) => (di.has(t) ? (d?.[di.get(t)!] ?? null) : bi.has(t) ? (b?.[bi.get(t)!] ?? null) : null));
-  };
-  const queues: Record<string, LiveQueueSeries> = {};
-  for (const q of new Set([...Object.keys(base.queues), ...Object.keys(delta.queues)])) {
-    queues[q] = Object.fromEntries(QUEUE_FIELDS.map((f) => [f, pick(base.queues[q]?.[f], delta.queues[q]?.[f])])) as unknown as LiveQueueSeries;
-  }
-  const workers: Record<string, (number | null)[]> = {};
-  for (const w of new Set([...Object.keys(base.workers), ...Object.keys(delta.workers)])) workers[w] = pick(base.workers[w], delta.workers[w]);
-  const markers = new Map([...base.runMarkers, ...delta.runMarkers].filter((m) => m.ts >= keepFrom).map((m) => [`${m.runId}/${m.kind}`, m]));
-  return {
-    ts,
-    queues,
-    workers,
-    redis: {
-      opsPerSec: pick(base.redis.opsPerSec, delta.redis.opsPerSec),
-      usedMemoryBytes: pick(base.redis.usedMemoryBytes, delta.redis.usedMemoryBytes),
-      pingMs: pick(base.redis.pingMs, delta.redis.pingMs),
-    },
-    activeRun: delta.activeRun,
-    runMarkers: [...markers.values()].sort((a, b) => a.ts - b.ts),
-    slo: delta.slo,
-    newestEventTs: delta.newestEventTs ?? base.newestEventTs,
   };
 }

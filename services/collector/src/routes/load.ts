@@ -1,27 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { LoadSecondSchema } from '@queuescope/contracts';
 import { Type } from 'typebox';
 import { writeLoadMetrics } from '../db/queries/load-metrics.js';
 import { getRun, waitForRun, writeRun, type ClientSummary, type Run } from '../db/queries/runs.js';
 import { DependencyUnavailableError, NotFoundError } from '../errors.js';
-import { ClientSummarySchema, Count, ErrorSchema, LoadSource, Ms, RunIdParam, RunSchema } from './schemas.js';
-
-const LoadSecondSchema = Type.Object(
-  {
-    ts: Type.Integer({ minimum: 0, description: 'start of the second, epoch ms' }),
-    vus: Count,
-    requests: Count,
-    accepted: Count,
-    errors: Count,
-    timeouts: Count,
-    status4xx: Count,
-    status5xx: Count,
-    p50Ms: Ms,
-    p95Ms: Ms,
-    p99Ms: Ms,
-    maxMs: Ms,
-  },
-  { additionalProperties: false },
-);
+import { ClientSummarySchema, ErrorSchema, LoadSource, RunIdParam, RunSchema } from './schemas.js';
 
 /** The parts of k6's handleSummary `data` we read (legacy summary shape, k6 1.x and 2.x). */
 interface K6SummaryData {

@@ -1,23 +1,7 @@
 import { Sender } from '@questdb/nodejs-client';
+import type { LoadSecond } from '@queuescope/contracts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
-
-/** One second of client-side load as the generator measured it; latencies in ms. */
-export interface LoadSecond {
-  /** Start of the second, epoch ms. */
-  ts: number;
-  vus: number;
-  requests: number;
-  accepted: number;
-  errors: number;
-  timeouts: number;
-  status4xx: number;
-  status5xx: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-}
 
 /**
  * Store `seconds` of one run as ONE QuestDB transaction (one flush of one table). Re-posting the

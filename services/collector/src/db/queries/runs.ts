@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../database.js';
+import type { Database, RunsTable } from '../database.js';
 
 /** A load-test run as the API returns it. Times are ISO-8601 UTC. */
 export interface Run {
@@ -31,17 +31,8 @@ export interface ClientSummary {
   thresholds?: Record<string, boolean>;
 }
 
-interface RunRow {
-  ts: Date;
-  id: string;
-  name: string;
-  scenario: string | null;
-  engine: string | null;
-  status: string;
-  config: string | null;
-  ended_at: Date | null;
-  client_summary: string | null;
-}
+/** A `runs` row as it comes back over PGWire. */
+type RunRow = RunsTable;
 
 function parseJson<T>(text: string | null, fallback: T): T {
   try {
