@@ -1,46 +1,8 @@
-import type { LoadSecond } from './k6/json-output.js';
+import type { ClientSummary, LoadSecond, Run, RunSummary } from '@queuescope/contracts';
+
+export type { QueueSummary, Run, RunSummary, SloCheck } from '@queuescope/contracts';
 
 /** The parts of the collector's API the runner uses; every call fails with the collector's own message. */
-export interface RunInfo {
-  id: string;
-  name: string;
-  status: string;
-  startedAt: string;
-  endedAt: string | null;
-}
-
-export interface SloCheck {
-  metric: string;
-  target: number;
-  actual: number | null;
-  pass: boolean | null;
-}
-
-export interface QueueSummary {
-  queue: string;
-  jobs: number;
-  completed: number;
-  failed: number;
-  retries: number;
-  stalled: number;
-  throughput: number | null;
-  latency: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
-  wait: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
-  failureRate: number | null;
-  peakDepth: { waiting: number } | null;
-  slo: { verdict: 'pass' | 'fail' | 'no-data'; checks: SloCheck[] };
-}
-
-export interface RunSummary {
-  run: RunInfo;
-  verdict: 'pass' | 'fail' | 'no-data';
-  queues: QueueSummary[];
-  client: {
-    perSecond: { source: string; requests: number; accepted: number; errors: number; timeouts: number; peakVus: number; reqPerSec: number | null; worstSecondP99Ms: number | null }[];
-    summary: { source: string; requests: number; accepted: number | null; errors: number; timeouts: number | null; reqPerSec: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null } | null;
-  };
-}
-
 export interface IngestStatus {
   totals: { length: number; pending: number; eventsWritten: number; lagMs: number };
 }
@@ -73,11 +35,11 @@ export class CollectorClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  createRun(body: { name: string; scenario: string; engine: string; config: Record<string, unknown> }): Promise<RunInfo> {
+  createRun(body: { name: string; scenario: string; engine: string; config: Record<string, unknown> }): Promise<Run> {
     return this.call('POST', '/api/v1/runs', body);
   }
 
-  finishRun(id: string, status: 'finished' | 'aborted'): Promise<RunInfo> {
+  finishRun(id: string, status: 'finished' | 'aborted'): Promise<Run> {
     return this.call('POST', `/api/v1/runs/${encodeURIComponent(id)}/finish?status=${status}`);
   }
 
@@ -85,7 +47,7 @@ export class CollectorClient {
     return this.call('POST', `/api/v1/runs/${encodeURIComponent(id)}/load-metrics`, { source, seconds });
   }
 
-  postClientSummary(id: string, summary: NonNullable<RunSummary['client']['summary']>): Promise<RunInfo> {
+  postClientSummary(id: string, summary: ClientSummary): Promise<Run> {
     return this.call('POST', `/api/v1/runs/${encodeURIComponent(id)}/client-summary`, summary);
   }
 

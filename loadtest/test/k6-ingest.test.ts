@@ -4,12 +4,10 @@
  * machines, so the sample is data in exactly k6's format (test/fixtures/k6-output.json).
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from '../../services/collector/test/helper.js';
+import { describe, expect, it } from 'vitest';
+import { useCollector } from '../../services/collector/test/helper.js';
 import { testConfig } from '../../test/support/env.js';
-import { pollQuery, questdbClient } from '../../test/support/questdb.js';
+import { pollQuery } from '../../test/support/questdb.js';
 import { K6JsonAggregator } from '../src/k6/json-output.js';
 
 const lines = readFileSync(new URL('./fixtures/k6-output.json', import.meta.url), 'utf8').split('\n');
@@ -54,25 +52,16 @@ describe('k6 JSON output → per-second load metrics', () => {
   });
 
   describe('into the collector', () => {
-    let app: FastifyInstance;
-    let db: pg.Client;
-    beforeAll(async () => {
-      app = await build(config);
-      db = await questdbClient(config);
-    });
-    afterAll(async () => {
-      await app.close();
-      await db.end();
-    });
+    const ctx = useCollector(config);
 
     it('the numbers land in load_metrics and on the run', async () => {
-      const run = (await app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'k6 sample', engine: 'k6', scenario: 'smoke' } })).json();
+      const run = (await ctx.app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'k6 sample', engine: 'k6', scenario: 'smoke' } })).json();
       const agg = new K6JsonAggregator();
       for (const line of lines) agg.push(line);
-      const post = await app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/load-metrics`, payload: { source: 'k6', seconds: agg.finish() } });
+      const post = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/load-metrics`, payload: { source: 'k6', seconds: agg.finish() } });
       expect(post.statusCode).toBe(202);
       const rows = await pollQuery<{ requests: number; accepted: number; errors: number; status_4xx: number; status_5xx: number; vus: number; p95_ms: number }>(
-        db,
+        ctx.db,
         `SELECT requests, accepted, errors, status_4xx, status_5xx, vus, p95_ms FROM load_metrics WHERE run_id = $1 AND source = 'k6' ORDER BY ts`,
         [run.id],
         (r) => r.length === 3,
@@ -83,9 +72,9 @@ describe('k6 JSON output → per-second load metrics', () => {
         [10, 9, 0, 0, 1, 7],
       ]);
       expect(rows[0]!.p95_ms).toBeCloseTo(95, 1);
-      const summary = await app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/k6-summary`, payload: { runId: run.id, summary: handleSummaryPayload } });
+      const summary = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/k6-summary`, payload: { runId: run.id, summary: handleSummaryPayload } });
       expect(summary.statusCode).toBe(200);
-      const stored = (await app.inject({ url: `/api/v1/runs/${run.id}` })).json();
+      const stored = (await ctx.app.inject({ url: `/api/v1/runs/${run.id}` })).json();
       expect(stored.clientSummary).toMatchObject({ source: 'k6', requests: 1200, errors: 2, p95Ms: 9.75, p99Ms: 31.2 });
     });
   });

@@ -20,11 +20,15 @@ const JOBS_PER_QUEUE = 300;
 const RATE = 100;
 const SAME = { QUEUE_PAYMENT_LATENCY: 'uniform:10:20', QUEUE_NOTIFICATION_LATENCY: 'uniform:10:20', QUEUE_WEBHOOK_LATENCY: 'uniform:10:20', QUEUE_WEBHOOK_CONCURRENCY: '16' };
 /**
- * Two runs on one busy 2-core machine drift by up to ±20 % in pipeline overhead, so this test asks
- * for a 25 % minimum effect (a documented parameter of the rule), and makes run B's webhook handler
- * ~15× slower (250–300 ms instead of 10–20 ms) so the real change stands far above that drift.
+ * On a shared 2-core machine the p95 of a 10–20 ms handler moves by up to ±30 % between two
+ * identical runs (measured: 79 → 59 ms), more than the order-statistic interval allows for, because
+ * CPU stalls hit many jobs at once. So this test asks for a 50 % minimum effect (a documented
+ * parameter of the rule) and makes run B's webhook handler ~15× slower (250–300 ms instead of
+ * 10–20 ms): the real change (+300 % and more) stands far above that noise.
  */
-const MIN_EFFECT_PCT = 25;
+const MIN_EFFECT_PCT = 50;
+/** Jobs per queue sent before each run, outside it. */
+const WARM_UP = 60;
 const NO_FAILURES = { QUEUE_PAYMENT_FAILURE_RATE: '0', QUEUE_NOTIFICATION_FAILURE_RATE: '0', QUEUE_WEBHOOK_FAILURE_RATE: '0' };
 
 interface Metric {
@@ -42,27 +46,33 @@ interface Comparison {
 describe('compare two real runs', () => {
   const runA = uniqueRunId('compare-a');
   const runB = uniqueRunId('compare-b');
-  let stackA: TestStack;
-  let stackB: TestStack;
+  let stack: TestStack;
   let comparison: Comparison;
+  /** Jobs per queue sent to this stack so far (warm-ups included): BullMQ's finished count must reach it. */
+  let sentPerQueue = 0;
 
-  /** Create the run, send its jobs, wait until BullMQ finished them and QuestDB holds every terminal row. */
-  const runOnce = async (stack: TestStack, runId: string): Promise<void> => {
-    const post = (path: string, body?: object): Promise<Response> =>
-      fetch(`${stack.collectorUrl}${path}`, { method: 'POST', ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
-    expect((await post('/api/v1/runs', { name: runId, id: runId })).status).toBe(201);
-    const perQueue = Object.fromEntries(QUEUE_NAMES.map((q) => [q, JOBS_PER_QUEUE]));
-    const sent = await sendJobs(stack.producerUrl, runId, perQueue, { clients: 10, ratePerSec: RATE });
+  /** Send `perQueue` jobs per queue under `runId` and wait until BullMQ finished every job sent so far. */
+  const send = async (runId: string, perQueue: number): Promise<void> => {
+    const sent = await sendJobs(stack.producerUrl, runId, Object.fromEntries(QUEUE_NAMES.map((q) => [q, perQueue])), { clients: 10, ratePerSec: RATE });
     expect(sent.statuses.filter((s) => s !== 202)).toEqual([]);
+    sentPerQueue += perQueue;
     const bull = openQueues(stack.config);
     try {
-      await waitFor(`run ${runId} finished in BullMQ`, async () => {
+      await waitFor(`${runId} finished in BullMQ`, async () => {
         const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
-        return states.every((s) => s.unfinished === 0 && s.finished === JOBS_PER_QUEUE);
+        return states.every((s) => s.unfinished === 0 && s.finished === sentPerQueue);
       }, 60_000);
     } finally {
       await bull.close();
     }
+  };
+
+  /** Create the run, send its jobs, finish it, wait until QuestDB holds every terminal row. */
+  const runOnce = async (runId: string): Promise<void> => {
+    const post = (path: string, body?: object): Promise<Response> =>
+      fetch(`${stack.collectorUrl}${path}`, { method: 'POST', ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+    expect((await post('/api/v1/runs', { name: runId, id: runId })).status).toBe(201);
+    await send(runId, JOBS_PER_QUEUE);
     expect((await post(`/api/v1/runs/${runId}/finish`)).status).toBe(200);
     await waitFor(`QuestDB holds every finished job of ${runId}`, async () => {
       const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { queues: { completed: number; failed: number }[] };
@@ -71,17 +81,23 @@ describe('compare two real runs', () => {
   };
 
   beforeAll(async () => {
-    // One after the other: six processes starting at once on 2 busy cores outlast the 30 s readiness wait.
-    stackA = await startStack({ ...SAME, ...NO_FAILURES }, 1);
-    stackB = await startStack({ ...SAME, ...NO_FAILURES, QUEUE_WEBHOOK_LATENCY: 'uniform:250:300' }, 1);
-    await Promise.all([runOnce(stackA, runA), runOnce(stackB, runB)]);
-    const res = await fetch(`${stackA.collectorUrl}/api/v1/compare?a=${runA}&b=${runB}&minEffectPct=${MIN_EFFECT_PCT}`);
+    // One stack, runs one after the other, each after a warm-up outside the runs: a cold process
+    // (JIT, first connections) adds a latency tail that would make the first run look slower.
+    stack = await startStack({ ...SAME, ...NO_FAILURES }, 1);
+    await send(uniqueRunId('warm-up'), WARM_UP);
+    await runOnce(runA);
+    // Run B: the same, but the worker's webhook handler is ~15× slower.
+    await Promise.all(stack.procs.filter((p) => p.child.spawnargs.join(' ').includes('services/worker')).map((p) => p.kill('SIGTERM')));
+    stack.addWorkers(1, { QUEUE_WEBHOOK_LATENCY: 'uniform:250:300' });
+    await send(uniqueRunId('warm-up'), WARM_UP);
+    await runOnce(runB);
+    const res = await fetch(`${stack.collectorUrl}/api/v1/compare?a=${runA}&b=${runB}&minEffectPct=${MIN_EFFECT_PCT}`);
     expect(res.status).toBe(200);
     comparison = (await res.json()) as Comparison;
   });
 
   afterAll(async () => {
-    await Promise.all([stackA?.stop(), stackB?.stop()]);
+    await stack?.stop();
   });
 
   const metric = (queue: QueueName, name: string): Metric => comparison.queues.find((q) => q.queue === queue)!.metrics[name]!;
@@ -111,7 +127,7 @@ describe('compare two real runs', () => {
 
   it('names the bad parameter: 400 without b, 404 for an unknown a, 400 for a bad minEffectPct or an injected id', async () => {
     const get = async (query: string): Promise<{ status: number; message: string }> => {
-      const res = await fetch(`${stackA.collectorUrl}/api/v1/compare?${query}`);
+      const res = await fetch(`${stack.collectorUrl}/api/v1/compare?${query}`);
       return { status: res.status, message: ((await res.json()) as { message: string }).message };
     };
     const noB = await get(`a=${runA}`);
@@ -127,7 +143,7 @@ describe('compare two real runs', () => {
     const injected = await get(`a=${encodeURIComponent("x' OR '1'='1")}&b=${runB}`);
     expect(injected.status).toBe(400);
     expect(injected.message).toMatch(/querystring\/a/);
-    const same = await fetch(`${stackA.collectorUrl}/api/v1/compare?a=${runA}&b=${runA}`);
+    const same = await fetch(`${stack.collectorUrl}/api/v1/compare?a=${runA}&b=${runA}`);
     expect(same.status).toBe(200);
     const verdicts = new Set(((await same.json()) as Comparison).queues.flatMap((q) => Object.values(q.metrics).map((m) => m.verdict)));
     expect([...verdicts].filter((v) => v !== 'unchanged' && v !== 'no-data')).toEqual([]);

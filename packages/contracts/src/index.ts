@@ -7,3 +7,4 @@ export * from './redis.js';
 export * from './stream.js';
 export * from './live.js';
 export * from './load.js';
+export * from './api.js';

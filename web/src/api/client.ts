@@ -1,59 +1,7 @@
 /** The collector's REST API as the dashboard uses it; the only module that knows URLs (STYLE R13). */
-export type Verdict = 'pass' | 'fail' | 'no-data';
+import type { Run, RunSummary, Verdict } from '@queuescope/contracts';
 
-export interface Run {
-  id: string;
-  name: string;
-  scenario: string | null;
-  engine: string | null;
-  status: 'running' | 'finished' | 'aborted';
-  config: Record<string, unknown>;
-  startedAt: string;
-  endedAt: string | null;
-}
-
-export interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
-
-export interface SloCheck {
-  metric: string;
-  target: number;
-  actual: number | null;
-  pass: boolean | null;
-}
-
-export interface QueueSummary {
-  queue: string;
-  jobs: number;
-  completed: number;
-  failed: number;
-  retries: number;
-  jobsRetried: number;
-  stalled: number;
-  throughput: number | null;
-  latency: Percentiles;
-  wait: Percentiles;
-  run: Percentiles;
-  retryRate: number | null;
-  failureRate: number | null;
-  peakDepth: { waiting: number; delayed: number; active: number } | null;
-  slo: { verdict: Verdict; checks: SloCheck[] };
-}
-
-export interface RunSummary {
-  run: Run;
-  verdict: Verdict;
-  jobs: number;
-  queues: QueueSummary[];
-  client: {
-    perSecond: { source: string; requests: number; accepted: number; errors: number; timeouts: number; peakVus: number; reqPerSec: number | null; worstSecondP99Ms: number | null }[];
-    summary: { source: string; requests: number; errors: number; reqPerSec: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null } | null;
-  };
-}
+export type { Percentiles, QueueSummary, Run, RunSummary, SloCheck, Verdict } from '@queuescope/contracts';
 
 export interface Finding {
   cause: 'waiting' | 'running' | 'retrying' | 'stalling';

@@ -1,35 +1,10 @@
-import { isQueueName, type Config, type SloTarget } from '@queuescope/contracts';
+import { isQueueName, type Config, type QueueStats, type QueueSummary, type Run, type RunSummary, type SloCheck, type SloTarget, type Verdict } from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { loadTotals, type LoadTotals } from '../db/queries/load-metrics.js';
-import { peakDepth, queueStats, type QueueStats } from '../db/queries/summary.js';
-import type { Run } from '../db/queries/runs.js';
+import { loadTotals } from '../db/queries/load-metrics.js';
+import { peakDepth, queueStats } from '../db/queries/summary.js';
 
-export type Verdict = 'pass' | 'fail' | 'no-data';
-
-/** One SLO check: `actual` must stay below `target`. */
-export interface SloCheck {
-  metric: 'latency_p95_ms' | 'latency_p99_ms' | 'error_rate';
-  target: number;
-  actual: number | null;
-  pass: boolean | null;
-}
-
-export interface QueueSummary extends QueueStats {
-  /** Highest sampled depth during the run (counts); null before the samplers saw the queue. */
-  peakDepth: { waiting: number; delayed: number; active: number } | null;
-  slo: { target: SloTarget | null; verdict: Verdict; checks: SloCheck[] };
-}
-
-export interface RunSummary {
-  run: Run;
-  verdict: Verdict;
-  /** Accepted jobs over all queues. */
-  jobs: number;
-  queues: QueueSummary[];
-  /** The client side next to the queue side: per-second totals from `load_metrics`, and the generator's own whole-run numbers. */
-  client: { perSecond: LoadTotals[]; summary: Run['clientSummary'] };
-}
+export type { QueueSummary, RunSummary, SloCheck, Verdict } from '@queuescope/contracts';
 
 /** Judge one queue's stats against its SLO target; no finished jobs → `no-data`. */
 export function judge(stats: QueueStats, target: SloTarget | null): QueueSummary['slo'] {

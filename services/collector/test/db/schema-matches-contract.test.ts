@@ -1,43 +1,31 @@
 import { JOB_EVENT_COLUMNS, JOB_EVENT_DEDUP_KEYS } from '@queuescope/contracts';
-import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../../test/support/env.js';
-import { questdbClient } from '../../../../test/support/questdb.js';
 import { JOB_EVENT_COLUMN_TYPES } from '../../src/db/schema.js';
-import { build } from '../helper.js';
+import { useCollector } from '../helper.js';
 
 const { config } = testConfig();
 
 describe('job_events as created in QuestDB', () => {
-  let app: FastifyInstance;
-  let db: pg.Client;
-  beforeAll(async () => {
-    app = await build(config);
-    db = await questdbClient(config);
-  });
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  const ctx = useCollector(config);
 
   it('has exactly the contract columns, in contract order, with the designed types', async () => {
-    const { rows } = await db.query<{ column: string; type: string }>(`SELECT "column", "type" FROM table_columns('job_events')`);
+    const { rows } = await ctx.db.query<{ column: string; type: string }>(`SELECT "column", "type" FROM table_columns('job_events')`);
     expect(rows.map((r) => r.column)).toEqual([...JOB_EVENT_COLUMNS]);
     for (const r of rows) expect(r.type, r.column).toBe(JOB_EVENT_COLUMN_TYPES[r.column as (typeof JOB_EVENT_COLUMNS)[number]]);
   });
 
   it('is a WAL table with dedup on exactly the contract identity keys', async () => {
-    const table = await db.query<{ walEnabled: boolean; dedup: boolean; designatedTimestamp: string }>(
+    const table = await ctx.db.query<{ walEnabled: boolean; dedup: boolean; designatedTimestamp: string }>(
       `SELECT walEnabled, dedup, designatedTimestamp FROM tables() WHERE table_name = 'job_events'`,
     );
     expect(table.rows[0]).toMatchObject({ walEnabled: true, dedup: true, designatedTimestamp: 'ts' });
-    const keys = await db.query<{ column: string }>(`SELECT "column" FROM table_columns('job_events') WHERE upsertKey = true`);
+    const keys = await ctx.db.query<{ column: string }>(`SELECT "column" FROM table_columns('job_events') WHERE upsertKey = true`);
     expect(keys.rows.map((r) => r.column).sort()).toEqual([...JOB_EVENT_DEDUP_KEYS].sort());
   });
 
   it('readyz reports Redis and QuestDB ok', async () => {
-    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    const res = await ctx.app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ready', redis: 'ok', questdb: 'ok' });
   });

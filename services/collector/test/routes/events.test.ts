@@ -1,10 +1,8 @@
 import { ingestStream, queueKeys, type JobEvent } from '@queuescope/contracts';
-import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
-import { pollQuery, questdbClient } from '../../../../test/support/questdb.js';
-import { build } from '../helper.js';
+import { pollQuery } from '../../../../test/support/questdb.js';
+import { build, useCollector } from '../helper.js';
 
 const { config } = testConfig();
 let tsSeq = 0;
@@ -25,19 +23,9 @@ function event(overrides: Partial<JobEvent> = {}): JobEvent {
 }
 
 describe('POST /api/v1/events', () => {
-  let app: FastifyInstance;
-  let db: pg.Client;
-  const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/events', payload: payload as object });
-  const consumerOf = (streamKey: string) => app.consumers.find((c) => c.stats.streamKey === streamKey)!;
-
-  beforeAll(async () => {
-    app = await build(config);
-    db = await questdbClient(config);
-  });
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  const ctx = useCollector(config);
+  const post = (payload: unknown) => ctx.app.inject({ method: 'POST', url: '/api/v1/events', payload: payload as object });
+  const consumerOf = (streamKey: string) => ctx.app.consumers.find((c) => c.stats.streamKey === streamKey)!;
 
   it('stores events of a known queue and of a queue outside QUEUE_NAMES, injection-looking text verbatim', async () => {
     const runId = uniqueRunId('events');
@@ -53,7 +41,7 @@ describe('POST /api/v1/events', () => {
     expect(res.json()).toEqual({ accepted: 4 });
 
     const rows = await pollQuery<{ queue: string; event: string; job_id: string; attempt: number; wait_ms: number | null; latency_ms: number | null; error: string | null }>(
-      db,
+      ctx.db,
       `SELECT queue, event, job_id, attempt, wait_ms, latency_ms, error FROM job_events WHERE run_id = $1 ORDER BY ts`,
       [runId],
       (r) => r.length === 4,
@@ -68,7 +56,7 @@ describe('POST /api/v1/events', () => {
     // (Stats move right after the ack, which may trail the rows' visibility by a moment.)
     await expect.poll(() => consumerOf(ingestStream(config.namespace)).stats.eventsWritten, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     await expect.poll(() => consumerOf(queueKeys(config.namespace, 'payment').events).stats.eventsWritten, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
-    const tables = await db.query<{ n: number }>(`SELECT count() AS n FROM tables() WHERE table_name = 'job_events'`);
+    const tables = await ctx.db.query<{ n: number }>(`SELECT count() AS n FROM tables() WHERE table_name = 'job_events'`);
     expect(tables.rows[0]?.n).toBe(1);
   });
 
@@ -100,8 +88,8 @@ describe('POST /api/v1/events', () => {
     // batch had appended before it would be stored too.
     const marker = uniqueRunId('marker');
     expect((await post({ events: [event({ run_id: marker }), event({ run_id: marker, queue: 'emails' })] })).statusCode).toBe(202);
-    await pollQuery<{ n: number }>(db, `SELECT count() AS n FROM job_events WHERE run_id = $1`, [marker], (r) => r[0]?.n === 2);
-    const bad = await db.query<{ n: number }>(`SELECT count() AS n FROM job_events WHERE run_id = $1`, [badRun]);
+    await pollQuery<{ n: number }>(ctx.db, `SELECT count() AS n FROM job_events WHERE run_id = $1`, [marker], (r) => r[0]?.n === 2);
+    const bad = await ctx.db.query<{ n: number }>(`SELECT count() AS n FROM job_events WHERE run_id = $1`, [badRun]);
     expect(bad.rows[0]?.n).toBe(0);
   });
 
@@ -124,7 +112,7 @@ describe('POST /api/v1/events', () => {
     const res = await post({ events });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 5000 });
-    await pollQuery<{ n: number }>(db, `SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId], (r) => r[0]?.n === 5000, 60_000);
+    await pollQuery<{ n: number }>(ctx.db, `SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId], (r) => r[0]?.n === 5000, 60_000);
     await expect.poll(() => consumer.stats.entriesStored - entriesBefore, { timeout: 10_000 }).toBe(10);
   });
 
@@ -134,7 +122,7 @@ describe('POST /api/v1/events', () => {
     expect(many.statusCode).toBe(400);
     expect(many.json().message).toMatch(/events.*5000/);
 
-    const huge = await app.inject({
+    const huge = await ctx.app.inject({
       method: 'POST',
       url: '/api/v1/events',
       headers: { 'content-type': 'application/json' },
@@ -157,7 +145,7 @@ describe('POST /api/v1/events', () => {
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json().message, JSON.stringify(payload)).toMatch(message);
     }
-    const notJson = await app.inject({ method: 'POST', url: '/api/v1/events', headers: { 'content-type': 'application/json' }, payload: '{"events": [' });
+    const notJson = await ctx.app.inject({ method: 'POST', url: '/api/v1/events', headers: { 'content-type': 'application/json' }, payload: '{"events": [' });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.body).not.toMatch(/at .*\.(js|ts):\d+/);
   });

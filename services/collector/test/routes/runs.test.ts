@@ -1,25 +1,13 @@
-import type { FastifyInstance } from 'fastify';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
-import { questdbClient } from '../../../../test/support/questdb.js';
-import { build } from '../helper.js';
+import { useCollector } from '../helper.js';
 
 const { config } = testConfig();
 
 describe('runs API', () => {
-  let app: FastifyInstance;
-  let db: pg.Client;
-  beforeAll(async () => {
-    app = await build(config);
-    db = await questdbClient(config);
-  });
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  const ctx = useCollector(config);
 
-  const create = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/runs', payload: payload as object });
+  const create = (payload: unknown) => ctx.app.inject({ method: 'POST', url: '/api/v1/runs', payload: payload as object });
 
   it('creates a run that is readable at once, lists it newest first, and finishes it idempotently', async () => {
     const first = await create({ name: 'first', scenario: 'smoke', engine: 'builtin', config: { vus: 10, workers: 5 } });
@@ -28,22 +16,22 @@ describe('runs API', () => {
     expect(second.statusCode).toBe(201);
     const a = first.json();
     expect(a).toMatchObject({ name: 'first', scenario: 'smoke', engine: 'builtin', status: 'running', config: { vus: 10, workers: 5 }, endedAt: null });
-    expect((await app.inject({ url: `/api/v1/runs/${a.id}` })).json()).toEqual(a);
+    expect((await ctx.app.inject({ url: `/api/v1/runs/${a.id}` })).json()).toEqual(a);
 
-    const list = (await app.inject({ url: '/api/v1/runs?limit=500' })).json();
+    const list = (await ctx.app.inject({ url: '/api/v1/runs?limit=500' })).json();
     const ids = list.runs.map((r: { id: string }) => r.id);
     expect(ids.indexOf(second.json().id)).toBeLessThan(ids.indexOf(a.id));
-    const page = (await app.inject({ url: '/api/v1/runs?limit=1&offset=1' })).json();
+    const page = (await ctx.app.inject({ url: '/api/v1/runs?limit=1&offset=1' })).json();
     expect(page.runs).toHaveLength(1);
     expect(page.runs[0].id).toBe(ids[1]);
 
-    const finished = await app.inject({ method: 'POST', url: `/api/v1/runs/${a.id}/finish?status=aborted` });
+    const finished = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${a.id}/finish?status=aborted` });
     expect(finished.statusCode).toBe(200);
     expect(finished.json()).toMatchObject({ id: a.id, status: 'aborted' });
     expect(Date.parse(finished.json().endedAt)).toBeGreaterThanOrEqual(Date.parse(a.startedAt));
-    const again = await app.inject({ method: 'POST', url: `/api/v1/runs/${a.id}/finish` });
+    const again = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${a.id}/finish` });
     expect(again.json()).toEqual(finished.json());
-    const rows = await db.query<{ n: number }>(`SELECT count() AS n FROM runs WHERE id = $1`, [a.id]);
+    const rows = await ctx.db.query<{ n: number }>(`SELECT count() AS n FROM runs WHERE id = $1`, [a.id]);
     expect(rows.rows[0]?.n).toBe(1);
   });
 
@@ -57,7 +45,7 @@ describe('runs API', () => {
 
   it('the summary of a run without events says no-data', async () => {
     const run = (await create({ name: 'empty' })).json();
-    const res = await app.inject({ url: `/api/v1/runs/${run.id}/summary` });
+    const res = await ctx.app.inject({ url: `/api/v1/runs/${run.id}/summary` });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ verdict: 'no-data', queues: [] });
   });
@@ -82,15 +70,15 @@ describe('runs API', () => {
     ['/api/v1/runs/does-not-exist/summary', 404, /does-not-exist/],
     [`/api/v1/runs/${encodeURIComponent("x'; DROP TABLE runs;--")}`, 400, /id/],
   ])('GET %s → %i naming the problem', async (url, status, message) => {
-    const res = await app.inject({ url });
+    const res = await ctx.app.inject({ url });
     expect(res.statusCode).toBe(status);
     expect(res.json().message).toMatch(message);
   });
 
   it('finishing an unknown run is a 404 and a bad status a 400', async () => {
-    expect((await app.inject({ method: 'POST', url: '/api/v1/runs/nope-nope/finish' })).statusCode).toBe(404);
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/runs/nope-nope/finish' })).statusCode).toBe(404);
     const run = (await create({ name: 'z' })).json();
-    const bad = await app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/finish?status=done` });
+    const bad = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/finish?status=done` });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/status/);
   });
@@ -99,7 +87,7 @@ describe('runs API', () => {
     const name = "x'); DROP TABLE runs; --";
     const run = (await create({ name })).json();
     expect(run.name).toBe(name);
-    const tables = await db.query<{ table_name: string }>(`SELECT table_name FROM tables() WHERE table_name IN ('runs', 'job_events')`);
+    const tables = await ctx.db.query<{ table_name: string }>(`SELECT table_name FROM tables() WHERE table_name IN ('runs', 'job_events')`);
     expect(tables.rows.map((r) => r.table_name).sort()).toEqual(['job_events', 'runs']);
   });
 });

@@ -1,5 +1,7 @@
 import { Sender } from '@questdb/nodejs-client';
-import type { LoadSecond } from '@queuescope/contracts';
+import type { LoadSecond, LoadTotals } from '@queuescope/contracts';
+
+export type { LoadTotals } from '@queuescope/contracts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 
@@ -34,20 +36,7 @@ export async function writeLoadMetrics(ilpConf: string, runId: string, source: s
   }
 }
 
-/** Client-side totals of a run from `load_metrics`: counts, peak VUs, mean req/s over the seconds with load, worst-second p95/p99 (ms). */
-export interface LoadTotals {
-  source: string;
-  seconds: number;
-  requests: number;
-  accepted: number;
-  errors: number;
-  timeouts: number;
-  peakVus: number;
-  reqPerSec: number | null;
-  worstSecondP95Ms: number | null;
-  worstSecondP99Ms: number | null;
-}
-
+/** Client-side totals of a run from `load_metrics` (see LoadTotals in contracts). */
 export async function loadTotals(db: Kysely<Database>, runId: string, window: { from: string; to: string }): Promise<LoadTotals[]> {
   const { rows } = await sql<LoadTotals & { req_per_sec: number | null; peak_vus: number; worst_p95: number | null; worst_p99: number | null }>`
     SELECT source, count() AS seconds, sum(requests) AS requests, sum(accepted) AS accepted, sum(errors) AS errors,

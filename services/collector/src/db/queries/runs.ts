@@ -1,35 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import type { ClientSummary, Run } from '@queuescope/contracts';
 import type { Database, RunsTable } from '../database.js';
 
-/** A load-test run as the API returns it. Times are ISO-8601 UTC. */
-export interface Run {
-  id: string;
-  name: string;
-  scenario: string | null;
-  engine: string | null;
-  status: 'running' | 'finished' | 'aborted';
-  config: Record<string, unknown>;
-  startedAt: string;
-  endedAt: string | null;
-  /** The load generator's end-of-run numbers (builtin engine result or k6 summary), once posted. */
-  clientSummary: ClientSummary | null;
-}
-
-/** Whole-run HTTP numbers as the load generator measured them; latencies in ms. */
-export interface ClientSummary {
-  source: 'builtin' | 'k6';
-  requests: number;
-  accepted: number | null;
-  errors: number;
-  timeouts: number | null;
-  reqPerSec: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-  /** k6 threshold results by expression, when k6 ran. */
-  thresholds?: Record<string, boolean>;
-}
+export type { ClientSummary, Run } from '@queuescope/contracts';
 
 /** A `runs` row as it comes back over PGWire. */
 type RunRow = RunsTable;

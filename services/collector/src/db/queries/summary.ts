@@ -1,45 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import type { QueueStats } from '@queuescope/contracts';
 import type { Database } from '../database.js';
 
-/** Percentiles of one duration, ms; null when the run has no such value. */
-export interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
-
-/** Everything the summary says about one queue of one run, computed by one SQL scan. */
-export interface QueueStats {
-  queue: string;
-  /** Accepted jobs (`added` events). */
-  jobs: number;
-  completed: number;
-  failed: number;
-  /** Attempts started (`active` events). */
-  attempts: number;
-  retries: number;
-  jobsRetried: number;
-  stalled: number;
-  /** Finished jobs (completed + failed) per second over the run's events of this queue. */
-  throughput: number | null;
-  /** Accepted jobs per second between the first and the last `added`. */
-  arrivalRate: number | null;
-  /** Mean processing time of one attempt, ms. */
-  meanRunMs: number | null;
-  /** End to end, finished − enqueued, ms (`completed` and `failed`). */
-  latency: Percentiles;
-  /** Message delay of first attempts, started − enqueued, ms. */
-  wait: Percentiles;
-  /** Processing time per attempt, ms (terminal events). */
-  run: Percentiles;
-  /** Share of retries per started attempt, 0..1. */
-  retryRate: number | null;
-  /** Share of finished jobs that failed for good, 0..1. */
-  failureRate: number | null;
-  firstEventAt: string | null;
-  lastEventAt: string | null;
-}
+export type { Percentiles, QueueStats } from '@queuescope/contracts';
 
 interface Row {
   queue: string;

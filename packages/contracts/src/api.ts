@@ -1,0 +1,120 @@
+import type { SloTarget } from './queues.js';
+
+/**
+ * Shapes of the collector's REST API responses that other processes read (dashboard, load runner).
+ * Numbers in them come from SQL; units are in each field's comment (ms, jobs/s, 0..1).
+ */
+
+/** A load-test run as the API returns it. Times are ISO-8601 UTC. */
+export interface Run {
+  id: string;
+  name: string;
+  scenario: string | null;
+  engine: string | null;
+  status: 'running' | 'finished' | 'aborted';
+  config: Record<string, unknown>;
+  startedAt: string;
+  endedAt: string | null;
+  /** The load generator's end-of-run numbers (builtin engine result or k6 summary), once posted. */
+  clientSummary: ClientSummary | null;
+}
+
+/** Whole-run HTTP numbers as the load generator measured them; latencies in ms. */
+export interface ClientSummary {
+  source: 'builtin' | 'k6';
+  requests: number;
+  accepted: number | null;
+  errors: number;
+  timeouts: number | null;
+  reqPerSec: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** k6 threshold results by expression, when k6 ran. */
+  thresholds?: Record<string, boolean>;
+}
+
+
+/** Percentiles of one duration, ms; null when the run has no such value. */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** Everything the summary says about one queue of one run, computed by one SQL scan. */
+export interface QueueStats {
+  queue: string;
+  /** Accepted jobs (`added` events). */
+  jobs: number;
+  completed: number;
+  failed: number;
+  /** Attempts started (`active` events). */
+  attempts: number;
+  retries: number;
+  jobsRetried: number;
+  stalled: number;
+  /** Finished jobs (completed + failed) per second over the run's events of this queue. */
+  throughput: number | null;
+  /** Accepted jobs per second between the first and the last `added`. */
+  arrivalRate: number | null;
+  /** Mean processing time of one attempt, ms. */
+  meanRunMs: number | null;
+  /** End to end, finished − enqueued, ms (`completed` and `failed`). */
+  latency: Percentiles;
+  /** Message delay of first attempts, started − enqueued, ms. */
+  wait: Percentiles;
+  /** Processing time per attempt, ms (terminal events). */
+  run: Percentiles;
+  /** Share of retries per started attempt, 0..1. */
+  retryRate: number | null;
+  /** Share of finished jobs that failed for good, 0..1. */
+  failureRate: number | null;
+  firstEventAt: string | null;
+  lastEventAt: string | null;
+}
+
+
+/** Client-side totals of a run from `load_metrics`: counts, peak VUs, mean req/s over the seconds with load, worst-second p95/p99 (ms). */
+export interface LoadTotals {
+  source: string;
+  seconds: number;
+  requests: number;
+  accepted: number;
+  errors: number;
+  timeouts: number;
+  peakVus: number;
+  reqPerSec: number | null;
+  worstSecondP95Ms: number | null;
+  worstSecondP99Ms: number | null;
+}
+
+
+export type Verdict = 'pass' | 'fail' | 'no-data';
+
+/** One SLO check: `actual` must stay below `target`. */
+export interface SloCheck {
+  metric: 'latency_p95_ms' | 'latency_p99_ms' | 'error_rate';
+  target: number;
+  actual: number | null;
+  pass: boolean | null;
+}
+
+export interface QueueSummary extends QueueStats {
+  /** Highest sampled depth during the run (counts); null before the samplers saw the queue. */
+  peakDepth: { waiting: number; delayed: number; active: number } | null;
+  slo: { target: SloTarget | null; verdict: Verdict; checks: SloCheck[] };
+}
+
+export interface RunSummary {
+  run: Run;
+  verdict: Verdict;
+  /** Accepted jobs over all queues. */
+  jobs: number;
+  queues: QueueSummary[];
+  /** The client side next to the queue side: per-second totals from `load_metrics`, and the generator's own whole-run numbers. */
+  client: { perSecond: LoadTotals[]; summary: Run['clientSummary'] };
+}
+
