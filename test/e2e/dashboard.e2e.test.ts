@@ -165,6 +165,36 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
     await compare.close();
   });
 
+  it('the live WebSocket answers a malformed subscription from a browser with an error frame and keeps serving the others', async () => {
+    const watcher = await open('#/live');
+    await watcher.waitForSelector('qs-live-page >> text=jobs/s', { timeout: 20_000 });
+    const newestTs = () =>
+      watcher.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+        return (doc.querySelector('qs-live-page') as { live: { frame?: { ts: number[] } } }).live.frame?.ts.at(-1) ?? 0;
+      });
+    const before = await newestTs();
+    const probe = await open('#/runs');
+    const reply = await probe.evaluate(async (url) => {
+      const Ws = (globalThis as unknown as { WebSocket: new (u: string) => { onopen: () => void; onmessage: (e: { data: string }) => void; send(d: string): void; close(): void } }).WebSocket;
+      return new Promise<string>((resolve) => {
+        const ws = new Ws(url);
+        ws.onopen = () => ws.send('{"type":"subscribe","runId":"x\' OR \'1\'=\'1"}');
+        ws.onmessage = (e) => {
+          const m = JSON.parse(e.data) as { type: string; message?: string };
+          if (m.type === 'error') {
+            ws.close();
+            resolve(m.message ?? '');
+          }
+        };
+      });
+    }, `${stack.collectorUrl.replace('http', 'ws')}/api/v1/live`);
+    expect(reply).toMatch(/invalid subscribe message/);
+    await waitFor('the other dashboard keeps getting ticks', async () => (await newestTs()) > before, 10_000, 250);
+    await probe.close();
+    await watcher.close();
+  });
+
   it('no errors in the browser console on any page', () => {
     expect(consoleErrors).toEqual([]);
   });
