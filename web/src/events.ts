@@ -1,12 +1,19 @@
-/** Every qs-* event, declared once (STYLE R13). */
+/**
+ * Every qs-* event of the dashboard, declared once (STYLE R13). Events bubble and are composed so
+ * a page hears them through its children's shadow roots; they fire on user input only.
+ */
 export interface CompareSelectDetail {
+  /** Run id of the baseline (the older of the two selected runs). */
   a: string;
+  /** Run id compared against the baseline. */
   b: string;
 }
 
 declare global {
   interface GlobalEventHandlersEventMap {
-    /** A user picked two runs to compare. */
+    /** The user asked to compare two runs (qs-run-table's Compare button). */
     'qs-compare-select': CustomEvent<CompareSelectDetail>;
   }
 }
+
+export {};

@@ -1,43 +1,59 @@
 /**
- * The dashboard: pages are components, chosen by a tiny hash router
- * (#/live, #/runs, #/runs/:id, #/compare?a=…&b=…; default #/live).
+ * The dashboard: pages are components, chosen by a tiny hash router (routes.ts):
+ * #/live, #/runs, #/runs/:id, #/compare?a=…&b=… (default #/live).
  */
+import { api } from './api/client.js';
 import './components/qs-chart/qs-chart.js';
 import './components/qs-delta-table/qs-delta-table.js';
+import './components/qs-diagnosis/qs-diagnosis.js';
+import './components/qs-run-table/qs-run-table.js';
+import './components/qs-stat/qs-stat.js';
 import './components/qs-summary-table/qs-summary-table.js';
 import './events.js';
 import './pages/qs-compare-page/qs-compare-page.js';
 import './pages/qs-live-page/qs-live-page.js';
 import './pages/qs-run-page/qs-run-page.js';
 import './pages/qs-runs-page/qs-runs-page.js';
+import { href, parseRoute, type Route } from './routes.js';
 
 const outlet = document.querySelector<HTMLElement>('#outlet')!;
+document.querySelector<HTMLAnchorElement>('a[data-link="api-docs"]')!.href = api.docsUrl();
 
-function route(): void {
-  const hash = location.hash || '#/live';
-  const [path = '', query = ''] = hash.slice(1).split('?');
-  const params = new URLSearchParams(query);
-  let page: HTMLElement;
-  const run = /^\/runs\/(.+)$/.exec(path);
-  if (run) {
-    const el = document.createElement('qs-run-page');
-    el.runId = decodeURIComponent(run[1]!);
-    page = el;
-  } else if (path === '/runs') page = document.createElement('qs-runs-page');
-  else if (path === '/compare') {
-    const el = document.createElement('qs-compare-page');
-    el.a = params.get('a') ?? '';
-    el.b = params.get('b') ?? '';
-    page = el;
-  } else page = document.createElement('qs-live-page');
-  outlet.replaceChildren(page);
-  for (const a of document.querySelectorAll<HTMLAnchorElement>('header nav a')) {
-    const current = a.getAttribute('href') === `#${path}` || (path.startsWith('/runs') && a.getAttribute('href') === '#/runs') || (path === '/compare' && a.getAttribute('href') === '#/runs');
-    if (current) a.setAttribute('aria-current', 'page');
-    else a.removeAttribute('aria-current');
+function pageFor(route: Route): HTMLElement {
+  switch (route.page) {
+    case 'run': {
+      const el = document.createElement('qs-run-page');
+      el.runId = route.runId;
+      return el;
+    }
+    case 'runs':
+      return document.createElement('qs-runs-page');
+    case 'compare': {
+      const el = document.createElement('qs-compare-page');
+      el.a = route.a;
+      el.b = route.b;
+      return el;
+    }
+    case 'live':
+      return document.createElement('qs-live-page');
   }
-  document.title = `queuescope — ${path.slice(1) || 'live'}`;
 }
 
-window.addEventListener('hashchange', route);
-route();
+/** The nav link of the section a route belongs to (a run or a comparison belongs to Runs). */
+const section = (route: Route): string => (route.page === 'live' ? href.live() : href.runs());
+
+function show(moveFocus: boolean): void {
+  const route = parseRoute(location.hash);
+  const page = pageFor(route);
+  outlet.replaceChildren(page);
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('header nav a[href^="#"]')) {
+    if (a.getAttribute('href') === section(route)) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = `queuescope — ${route.page}`;
+  // After navigation, keyboard and screen-reader users land on the new page, not the old link.
+  if (moveFocus) outlet.focus({ preventScroll: false });
+}
+
+window.addEventListener('hashchange', () => show(true));
+show(false);

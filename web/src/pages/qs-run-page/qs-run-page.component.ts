@@ -1,115 +1,183 @@
-import { Task } from '@lit/task';
-import { LitElement, html } from 'lit';
+import { Task, initialState } from '@lit/task';
+import { LitElement, html, nothing } from 'lit';
 import type uPlot from 'uplot';
-import { api, type Finding, type RunDiagnosis, type TimeSeries } from '../../api/client.js';
-import { VERDICT_TEXT, fmtNum, fmtTime } from '../../format.js';
-import { PALETTE } from '../colors.js';
+import { api, type RunDiagnosis, type RunSummary, type TimeSeries, type TimeseriesMetric } from '../../api/client.js';
+import type { ChartSeries, ChartThreshold } from '../../components/qs-chart/qs-chart.component.js';
+import { VERDICT_TEXT, fmtElapsed, fmtMs, fmtNum, fmtTime } from '../../format.js';
+import { href } from '../../routes.js';
+import { colorAt } from '../colors.js';
 import styles from '../page.styles.js';
 
-const CHARTS: { metric: string; stat: string; label: string; unit: string }[] = [
-  { metric: 'latency', stat: 'p95', label: 'latency p95 per queue', unit: 'ms' },
-  { metric: 'throughput', stat: 'rate', label: 'finished jobs per queue', unit: 'jobs/s' },
-  { metric: 'wait', stat: 'p95', label: 'wait p95 per queue', unit: 'ms' },
-  { metric: 'failures', stat: 'rate', label: 'failures per queue', unit: 'per s' },
-  { metric: 'depth', stat: 'waiting', label: 'waiting jobs per queue', unit: 'jobs' },
+/** Queue-side charts: which time series, which `<queue>.<stat>` columns, and which SLO lines. */
+const QUEUE_CHARTS: { metric: TimeseriesMetric; stat: string; label: string; unit: string; slo?: 'p95Ms' | 'p99Ms' }[] = [
+  { metric: 'latency', stat: 'p95', label: 'Latency p95 per queue', unit: 'ms', slo: 'p95Ms' },
+  { metric: 'latency', stat: 'p99', label: 'Latency p99 per queue', unit: 'ms', slo: 'p99Ms' },
+  { metric: 'throughput', stat: 'rate', label: 'Finished jobs per queue', unit: 'jobs/s' },
+  { metric: 'wait', stat: 'p95', label: 'Wait p95 per queue (enqueued → first start)', unit: 'ms' },
+  { metric: 'retries', stat: 'rate', label: 'Retries per queue', unit: 'per s' },
+  { metric: 'failures', stat: 'rate', label: 'Failed jobs per queue', unit: 'per s' },
+  { metric: 'depth', stat: 'waiting', label: 'Waiting jobs per queue', unit: 'jobs' },
 ];
+const METRICS = [...new Set<TimeseriesMetric>([...QUEUE_CHARTS.map((c) => c.metric), 'load'])];
 
-/** Columns of `stat` from a time series response, as uPlot data with one line per queue. */
-function byQueue(ts: TimeSeries, stat: string): { data: uPlot.AlignedData; lines: { label: string; color: string }[] } {
-  const keys = Object.keys(ts.series).filter((k) => k.endsWith(`.${stat}`)).sort();
-  return {
-    data: [ts.ts.map((t) => t / 1000), ...keys.map((k) => ts.series[k]!)] as uPlot.AlignedData,
-    lines: keys.map((k, i) => ({ label: k.slice(0, -stat.length - 1), color: PALETTE[i % PALETTE.length]! })),
-  };
+type Series = Partial<Record<TimeseriesMetric, TimeSeries | Error>>;
+
+/** The columns `<queue>.<stat>` of a time series as uPlot data, one line per queue in the summary's order. */
+function byQueue(ts: TimeSeries, stat: string, queues: string[], summary: RunSummary, slo?: 'p95Ms' | 'p99Ms') {
+  const present = queues.filter((q) => `${q}.${stat}` in ts.series);
+  const series: ChartSeries[] = present.map((q) => ({ label: q, color: colorAt(queues.indexOf(q)) }));
+  const thresholds: ChartThreshold[] = [];
+  if (slo)
+    present.forEach((q, i) => {
+      const target = summary.queues.find((s) => s.queue === q)?.slo.target;
+      if (target) thresholds.push({ value: target[slo], label: `${q} SLO ${target[slo]} ms`, series: i + 1 });
+    });
+  const data = [ts.ts.map((t) => t / 1000), ...present.map((q) => ts.series[`${q}.${stat}`]!)] as uPlot.AlignedData;
+  return { series, data, thresholds };
 }
 
-/** One run: summary with SLO verdicts, diagnosis, queue-side and client-side charts, exports. */
+/** Whether a series holds any value at all (a look-up, to hide client charts of runs without load data). */
+const hasValues = (values: (number | null)[] | undefined): boolean => !!values?.some((v) => v !== null);
+
+/**
+ * One run: verdict, exports, the per-queue summary with SLO verdicts, the client side, the diagnosis,
+ * and charts over the run's time range (queue side from the time series API, client side from the
+ * run's load time series). The summary and the charts load separately; charts fall back to a wider
+ * step for long runs (api.timeseries).
+ */
 export class QsRunPage extends LitElement {
   static override styles = styles;
   static override properties = { runId: { type: String } };
+
   runId = '';
 
-  private readonly data = new Task(this, {
-    task: async ([runId], { signal }) => {
-      const [summary, diagnosis, load, ...series] = await Promise.all([
-        api.summary(runId!, signal),
-        api.diagnosis(runId!, signal),
-        api.timeseries(runId!, 'load', signal),
-        ...CHARTS.map((c) => api.timeseries(runId!, c.metric, signal)),
-      ]);
-      return { summary, diagnosis, load, series };
+  private readonly core = new Task(this, {
+    task: async ([runId], { signal }): Promise<{ summary: RunSummary; diagnosis: RunDiagnosis }> => {
+      const [summary, diagnosis] = await Promise.all([api.summary(runId, signal), api.diagnosis(runId, signal)]);
+      return { summary, diagnosis };
     },
     args: () => [this.runId] as const,
   });
 
-  override render() {
-    return this.data.render({
-      pending: () => html`<p class="muted" role="status">Loading run …</p>`,
-      error: (e) => html`<h1>Run</h1><p class="error" role="alert">${String(e)}</p><p><a href="#/runs">All runs</a></p>`,
-      complete: ({ summary, diagnosis, load, series }) => {
-        const r = summary.run;
-        return html`
-          <h1>${r.name}</h1>
-          <p class="muted">${r.scenario ?? '–'} · ${r.engine ?? '–'} · ${r.status} · started ${fmtTime(r.startedAt)} · ended ${fmtTime(r.endedAt)} · ${summary.jobs} jobs</p>
-          <p>Overall SLO verdict: <strong class=${summary.verdict}>${VERDICT_TEXT[summary.verdict]}</strong></p>
-          <div class="actions">
-            <a class="button secondary" href=${api.summaryUrl(r.id)} download=${`run-${r.id}-summary.json`}>Summary (JSON)</a>
-            <a class="button secondary" href=${api.eventsExportUrl(r.id, 'csv')}>Events (CSV)</a>
-            <a class="button secondary" href=${api.eventsExportUrl(r.id, 'json')}>Events (JSON)</a>
-          </div>
-          <h2>Summary</h2>
-          ${summary.queues.length ? html`<qs-summary-table .queues=${summary.queues}></qs-summary-table>` : html`<div class="empty">No events stored for this run.</div>`}
-          ${this.client(summary)}
-          <h2>Diagnosis</h2>
-          ${this.diagnosis(diagnosis)}
-          <h2>Over time</h2>
-          <div class="grid">
-            ${CHARTS.map((c, i) => {
-              const s = byQueue(series[i]!, c.stat);
-              return html`<qs-chart label=${c.label} unit=${c.unit} .lines=${s.lines} .data=${s.data}></qs-chart>`;
-            })}
-            <qs-chart label="client requests per second and VUs" .lines=${[{ label: 'req/s', color: PALETTE[0]! }, { label: 'VUs', color: PALETTE[1]! }]} .data=${[load.ts.map((t) => t / 1000), load.series['client.rps'] ?? [], load.series['client.vus'] ?? []] as uPlot.AlignedData}></qs-chart>
-            <qs-chart label="client HTTP latency" unit="ms" .lines=${[{ label: 'p95', color: PALETTE[0]! }, { label: 'p99', color: PALETTE[1]! }]} .data=${[load.ts.map((t) => t / 1000), load.series['client.p95'] ?? [], load.series['client.p99'] ?? []] as uPlot.AlignedData}></qs-chart>
-          </div>`;
-      },
-    });
+  /** Starts once the run is known to exist (no burst of 404s for a wrong link). */
+  private readonly charts = new Task(this, {
+    task: async ([runId], { signal }) => {
+      if (!runId) return initialState;
+      const settled = await Promise.allSettled(METRICS.map((m) => api.timeseries(runId, m, signal)));
+      if (signal.aborted) throw signal.reason;
+      const out: Series = {};
+      METRICS.forEach((m, i) => {
+        const r = settled[i]!;
+        out[m] = r.status === 'fulfilled' ? r.value : r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+      });
+      return out;
+    },
+    args: () => [this.core.value ? this.runId : ''] as const,
+  });
+
+  private refresh(): void {
+    void this.core.run();
+    void this.charts.run();
   }
 
-  private client(summary: { client: { summary: { source: string; requests: number; errors: number; reqPerSec: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null } | null } }) {
-    const c = summary.client.summary;
-    if (!c) return '';
-    return html`<h2>Client side (${c.source})</h2>
-      <div class="stats">
-        <div class="stat"><b>${c.requests}</b><span>requests</span></div>
-        <div class="stat"><b>${fmtNum(c.reqPerSec, 0)}</b><span>req/s</span></div>
-        <div class="stat"><b>${c.errors}</b><span>errors</span></div>
-        <div class="stat"><b>${fmtNum(c.p50Ms)}</b><span>HTTP p50, ms</span></div>
-        <div class="stat"><b>${fmtNum(c.p95Ms)}</b><span>HTTP p95, ms</span></div>
-        <div class="stat"><b>${fmtNum(c.p99Ms)}</b><span>HTTP p99, ms</span></div>
+  private header(s: RunSummary) {
+    const r = s.run;
+    return html`
+      <h1 tabindex="-1">${r.name}</h1>
+      <p class="meta">
+        Scenario ${r.scenario ?? '–'} · engine ${r.engine ?? '–'} · ${r.status} · started ${fmtTime(r.startedAt)} ·
+        ${r.endedAt ? html`ended ${fmtTime(r.endedAt)} · duration ${fmtElapsed(r.startedAt, r.endedAt)}` : html`running for ${fmtElapsed(r.startedAt, null)}`} · ${s.jobs} jobs · id
+        <code>${r.id}</code>
+      </p>
+      <p>Overall SLO verdict: <strong class=${`verdict verdict--${s.verdict}`}>${VERDICT_TEXT[s.verdict]}</strong></p>
+      <div class="actions">
+        <a class="button" href=${api.summaryUrl(r.id)} download=${`run-${r.id}-summary.json`}>Download summary (JSON)</a>
+        <a class="button" href=${api.eventsExportUrl(r.id, 'csv')} download>Download events (CSV)</a>
+        <a class="button" href=${api.eventsExportUrl(r.id, 'json')} download>Download events (JSON)</a>
+        <button type="button" @click=${this.refresh}>Refresh</button>
+        <a href=${href.runs()}>All runs</a>
+      </div>
+    `;
+  }
+
+  private client(s: RunSummary) {
+    const c = s.client.summary;
+    const t = s.client.perSecond[0];
+    if (!c && !t) return html`<h2>Client side</h2><p class="muted">No load-generator numbers were posted for this run.</p>`;
+    return html`<h2>Client side${c ? ` (${c.source})` : t ? ` (${t.source})` : ''}</h2>
+      <div class="stats" role="group" aria-label="Client side">
+        <qs-stat label="HTTP requests">${String(c?.requests ?? t?.requests ?? '–')}</qs-stat>
+        <qs-stat label="requests" unit="/s">${fmtNum(c?.reqPerSec ?? t?.reqPerSec, 0)}</qs-stat>
+        <qs-stat label="errors">${String(c?.errors ?? t?.errors ?? '–')}</qs-stat>
+        ${t ? html`<qs-stat label="peak virtual users">${String(t.peakVus)}</qs-stat>` : nothing}
+        ${c
+          ? html`<qs-stat label="HTTP p50" unit="ms">${fmtMs(c.p50Ms)}</qs-stat>
+              <qs-stat label="HTTP p95" unit="ms">${fmtMs(c.p95Ms)}</qs-stat>
+              <qs-stat label="HTTP p99" unit="ms">${fmtMs(c.p99Ms)}</qs-stat>`
+          : html`<qs-stat label="worst-second HTTP p95" unit="ms">${fmtMs(t?.worstSecondP95Ms)}</qs-stat>
+              <qs-stat label="worst-second HTTP p99" unit="ms">${fmtMs(t?.worstSecondP99Ms)}</qs-stat>`}
       </div>`;
   }
 
-  private diagnosis(d: RunDiagnosis) {
-    if (d.queues.length === 0) return html`<div class="empty">Nothing to diagnose yet.</div>`;
-    return html`<ol>
-      ${d.queues.map(
-        (q) => html`<li>
-          <strong>${q.queue}</strong> — <span class=${q.verdict}>${VERDICT_TEXT[q.verdict]}</span>${q.severity !== null ? html` (severity ${fmtNum(q.severity, 2)})` : ''}
-          ${q.cause ? this.finding(q.cause) : html`<p class="muted">No problem found.</p>`}
-          ${q.secondary.length ? html`<p class="muted">Also: ${q.secondary.map((f) => f.cause).join(', ')}</p>` : ''}
-        </li>`,
-      )}
-    </ol>`;
+  private chartGrid(summary: RunSummary, series: Series | undefined) {
+    const queues = summary.queues.map((q) => q.queue);
+    const sync = `run-${summary.run.id}`;
+    const load = series?.load;
+    const loadOk = load instanceof Error ? undefined : load;
+    const xs = loadOk ? loadOk.ts.map((t) => t / 1000) : [];
+    const showLoad = !!loadOk && (hasValues(loadOk.series['client.rps']) || hasValues(loadOk.series['client.p95']));
+    return html`<div class="grid">
+      ${QUEUE_CHARTS.map((c) => {
+        const ts = series?.[c.metric];
+        if (ts instanceof Error) return html`<div class="panel"><h3>${c.label}</h3><p class="error">Could not load: ${ts.message}</p></div>`;
+        if (!ts) return html`<qs-chart label=${c.label} unit=${c.unit} pending></qs-chart>`;
+        const d = byQueue(ts, c.stat, queues, summary, c.slo);
+        return html`<qs-chart label=${c.label} unit=${c.unit} sync=${sync} .series=${d.series} .data=${d.data} .thresholds=${d.thresholds}></qs-chart>`;
+      })}
+      ${showLoad
+        ? html`<qs-chart
+              label="Client requests and virtual users"
+              sync=${sync}
+              .series=${[{ label: 'requests/s', color: colorAt(0) }, { label: 'VUs', color: colorAt(1) }, { label: 'errors/s', color: colorAt(6) }]}
+              .data=${[xs, loadOk.series['client.rps'] ?? [], loadOk.series['client.vus'] ?? [], loadOk.series['client.errors'] ?? []] as uPlot.AlignedData}
+            ></qs-chart>
+            <qs-chart
+              label="Client HTTP latency (worst second in each bucket)"
+              unit="ms"
+              sync=${sync}
+              .series=${[{ label: 'p95', color: colorAt(0) }, { label: 'p99', color: colorAt(1) }]}
+              .data=${[xs, loadOk.series['client.p95'] ?? [], loadOk.series['client.p99'] ?? []] as uPlot.AlignedData}
+            ></qs-chart>`
+        : nothing}
+    </div>
+    ${load instanceof Error ? html`<p class="error">Client time series could not be loaded: ${load.message}</p>` : nothing}
+    ${loadOk && !showLoad ? html`<p class="muted">No per-second client numbers were stored for this run.</p>` : nothing}`;
   }
 
-  private finding(f: Finding) {
-    return html`<div class="panel">
-      <p><b>Cause: ${f.cause}</b></p>
-      <ul>${f.because.map((b) => html`<li>${b}</li>`)}</ul>
-      <p><b>Recommendation:</b> ${f.recommendation.text}</p>
-      ${f.recommendation.drainSeconds !== undefined
-        ? html`<p>Time to drain the backlog: ${f.recommendation.drainSeconds === null ? (f.recommendation.drains === false ? 'does not drain at this arrival rate' : '–') : `${fmtNum(f.recommendation.drainSeconds, 0)} s`}</p>`
-        : ''}
-    </div>`;
+  private page({ summary, diagnosis }: { summary: RunSummary; diagnosis: RunDiagnosis }) {
+    return html`
+      ${this.header(summary)}
+      <h2>Summary</h2>
+      ${summary.queues.length ? html`<qs-summary-table .queues=${summary.queues}></qs-summary-table>` : html`<div class="empty">No events stored for this run.</div>`}
+      ${this.client(summary)}
+      <h2>Diagnosis</h2>
+      <qs-diagnosis .diagnosis=${diagnosis}></qs-diagnosis>
+      <h2>Over time</h2>
+      <p class="meta">From the run's start to its end${summary.run.endedAt ? '' : ' (now: the run is still going)'}; dashed lines: SLO targets.</p>
+      ${this.chartGrid(summary, this.charts.value)}
+    `;
+  }
+
+  override render() {
+    return this.core.render({
+      initial: () => nothing,
+      // A refresh keeps the page on screen while the new numbers load.
+      pending: () => (this.core.value ? this.page(this.core.value) : html`<h1 tabindex="-1">Run</h1><p class="muted" role="status">Loading run ${this.runId} …</p>`),
+      error: (e) =>
+        html`<h1 tabindex="-1">Run</h1>
+          <p class="error" role="alert">${e instanceof Error ? e.message : String(e)}</p>
+          <p><a href=${href.runs()}>All runs</a></p>`,
+      complete: (v) => this.page(v),
+    });
   }
 }
