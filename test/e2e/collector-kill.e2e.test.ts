@@ -68,14 +68,8 @@ describe('collector killed with SIGKILL mid-batch', () => {
   it('is killed while it holds read-but-unacknowledged entries', async () => {
     const first = spawnService('collector', env);
     procs.push(first);
-    await waitFor('first collector wrote something', async () => {
-      try {
-        const status = (await (await fetch(statusUrl)).json()) as { totals: { eventsWritten: number } };
-        return status.totals.eventsWritten > 0;
-      } catch {
-        return false;
-      }
-    }, 60_000, 20);
+    // Kill it the moment it holds read-but-unacknowledged entries: a batch it is writing.
+    await waitFor('first collector holds a batch in hand', async () => (await pendingNow().catch(() => 0)) > 0, 60_000, 2);
     expect(await first.kill('SIGKILL')).toBe('SIGKILL');
     // Entries it had read and not acknowledged: the batch it died in.
     expect(await pendingNow()).toBeGreaterThan(0);
