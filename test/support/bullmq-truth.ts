@@ -11,9 +11,10 @@ export interface Truth {
   counts: Record<string, number>;
 }
 
+/** The test's read-only view of the queues; `skipMetasUpdate` leaves the producer's `streams.events.maxLen` in place. */
 export function openQueues(config: Config): { queues: Map<QueueName, Queue>; close: () => Promise<void> } {
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const queues = new Map(QUEUE_NAMES.map((q) => [q, new Queue(q, { connection, prefix: queueKeys(config.namespace, q).bullPrefix })]));
+  const queues = new Map(QUEUE_NAMES.map((q) => [q, new Queue(q, { connection, prefix: queueKeys(config.namespace, q).bullPrefix, skipMetasUpdate: true })]));
   return {
     queues,
     close: async () => {

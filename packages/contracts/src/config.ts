@@ -25,26 +25,29 @@ export interface Config {
   collector: {
     host: string;
     port: number;
-    /** Most stream entries read per XREADGROUP (each entry holds a batch of events). */
+    /** Most stream entries read from one events stream per commit. */
     batchSize: number;
-    /** How long one XREADGROUP blocks waiting for entries, ms. */
-    blockMs: number;
     /**
-     * Shortest time between two QuestDB transactions of one consumer loop, ms: below a full batch,
-     * the loop waits this long before reading again, so events arrive in fewer, larger commits
-     * (each commit costs QuestDB a WAL apply). Bounds how long an event waits before it is stored.
+     * Time between two QuestDB commits, ms: every captured stream's events of one interval go in
+     * one transaction (QuestDB's cost is per transaction, not per row). Bounds how long an event
+     * waits before it is stored.
      */
     flushIntervalMs: number;
-    /** Pending entries idle longer than this belong to a dead consumer and are reclaimed, ms. */
-    claimIdleMs: number;
-    /** How often pending entries are checked for reclaiming, ms. */
-    claimIntervalMs: number;
+    /**
+     * How long a collector owns a stream without renewing, ms: one collector reads a stream at a
+     * time, so its events are processed in order; after a crash another takes over within this.
+     */
+    leaseMs: number;
+    /** Extra BullMQ queues to capture, unchanged apps included: `prefix:queue`, or `prefix:*` for every queue under a prefix. */
+    attach: AttachTarget[];
   };
   events: {
-    /** Extra time a publisher waits to gather more events into one stream entry, ms (0 = group commit only). */
-    lingerMs: number;
-    /** Most events in one stream entry. */
-    maxBatch: number;
+    /**
+     * `streams.events.maxLen` the producer gives BullMQ: the approximate number of entries BullMQ
+     * keeps in each queue's events stream. Entries trimmed before the collector read them are lost
+     * (and counted): the stream must hold more than the collector's worst pause at the peak rate.
+     */
+    maxLen: number;
   };
   worker: {
     /** Worker processes `npm run workers` keeps running. */
@@ -58,6 +61,12 @@ export interface Config {
   };
   queues: Record<QueueName, QueueProfile>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** One `COLLECTOR_ATTACH` item: a BullMQ prefix and a queue name, or `*` for every queue under it. */
+export interface AttachTarget {
+  prefix: string;
+  queue: string | '*';
 }
 
 export class ConfigError extends Error {
@@ -98,7 +107,6 @@ function read<T>(env: Env, name: string, schema: TSchema, fallback: T): T {
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const PositiveInt = Type.Integer({ minimum: 1 });
-const NonNegativeInt = Type.Integer({ minimum: 0 });
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 const NonEmpty = Type.String({ minLength: 1 });
 const HostPort = Type.String({ pattern: '^[^:\\s]+:\\d{1,5}$' });
@@ -165,12 +173,10 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'COLLECTOR_HOST',
   'COLLECTOR_PORT',
   'COLLECTOR_BATCH_SIZE',
-  'COLLECTOR_BLOCK_MS',
   'COLLECTOR_FLUSH_INTERVAL_MS',
-  'COLLECTOR_CLAIM_IDLE_MS',
-  'COLLECTOR_CLAIM_INTERVAL_MS',
-  'EVENTS_LINGER_MS',
-  'EVENTS_MAX_BATCH',
+  'COLLECTOR_LEASE_MS',
+  'COLLECTOR_ATTACH',
+  'EVENTS_MAX_LEN',
   'WORKER_INSTANCES',
   'WORKER_QUEUES',
   'WORKER_LOCK_MS',
@@ -189,6 +195,21 @@ function rejectUnknown(env: Env): void {
       throw new ConfigError(name, 'unknown configuration variable (see .env.example)');
     }
   }
+}
+
+/** `prefix:queue,prefix:*,…` → targets; the queue is after the last `:` (prefixes may hold `:` and `{…}`). */
+function parseAttach(raw: string): AttachTarget[] {
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((item) => {
+    const text = item.trim();
+    const i = text.lastIndexOf(':');
+    const prefix = text.slice(0, i);
+    const queue = text.slice(i + 1);
+    if (i <= 0 || queue === '' || /\s/.test(text) || (queue !== '*' && queue.includes('*'))) {
+      throw new ConfigError('COLLECTOR_ATTACH', `invalid item '${text}' (use prefix:queue or prefix:*, e.g. bull:emails or bull:*)`);
+    }
+    return { prefix, queue };
+  });
 }
 
 function splitHostPort(name: string, value: string): { host: string; port: number } {
@@ -236,15 +257,13 @@ export function parseConfig(env: Env): Config {
     collector: {
       host: read(env, 'COLLECTOR_HOST', NonEmpty, '127.0.0.1'),
       port: read(env, 'COLLECTOR_PORT', Port, 3001),
-      batchSize: read(env, 'COLLECTOR_BATCH_SIZE', PositiveInt, 200),
-      blockMs: read(env, 'COLLECTOR_BLOCK_MS', PositiveInt, 500),
-      flushIntervalMs: read(env, 'COLLECTOR_FLUSH_INTERVAL_MS', NonNegativeInt, 200),
-      claimIdleMs: read(env, 'COLLECTOR_CLAIM_IDLE_MS', PositiveInt, 30_000),
-      claimIntervalMs: read(env, 'COLLECTOR_CLAIM_INTERVAL_MS', PositiveInt, 5_000),
+      batchSize: read(env, 'COLLECTOR_BATCH_SIZE', PositiveInt, 20_000),
+      flushIntervalMs: read(env, 'COLLECTOR_FLUSH_INTERVAL_MS', Type.Integer({ minimum: 10, maximum: 60_000 }), 500),
+      leaseMs: read(env, 'COLLECTOR_LEASE_MS', Type.Integer({ minimum: 500, maximum: 600_000 }), 5000),
+      attach: parseAttach(read(env, 'COLLECTOR_ATTACH', Type.String(), '')),
     },
     events: {
-      lingerMs: read(env, 'EVENTS_LINGER_MS', NonNegativeInt, 2),
-      maxBatch: read(env, 'EVENTS_MAX_BATCH', PositiveInt, 1000),
+      maxLen: read(env, 'EVENTS_MAX_LEN', Type.Integer({ minimum: 100 }), 100_000),
     },
     worker: {
       instances: read(env, 'WORKER_INSTANCES', PositiveInt, 5),

@@ -3,14 +3,14 @@ import type { QueueName } from './queues.js';
 /**
  * Every Redis name queuescope uses, built from the namespace and the queue name.
  *
- * A queue and its event stream share one hash tag, `{<ns>:<queue>}`, so on Redis Cluster they
- * live in one slot (bullmq docs/gitbook/patterns/redis-cluster.md), while different queues
- * spread across shards. The namespace isolates deployments and test runs from each other.
+ * A queue and BullMQ's events stream for it share one hash tag, `{<ns>:<queue>}`, so on Redis
+ * Cluster they live in one slot (bullmq docs/gitbook/patterns/redis-cluster.md), while different
+ * queues spread across shards. The namespace isolates deployments and test runs from each other.
  */
 export interface QueueKeys {
   /** BullMQ `prefix` option: BullMQ then builds `{ns:queue}:<queue>:wait`, `…:active`, … */
   bullPrefix: string;
-  /** Redis Stream of this queue's lifecycle events (entries hold JSON batches). */
+  /** BullMQ's own events stream of this queue (`<prefix>:<queue>:events`), written by its Lua scripts. */
   events: string;
   /** Idempotency record of one `Idempotency-Key` on this queue. */
   idempotency: (key: string) => string;
@@ -23,14 +23,53 @@ export function queueKeys(namespace: string, queue: QueueName | string): QueueKe
   const tag = `{${namespace}:${queue}}`;
   return {
     bullPrefix: tag,
-    events: `${tag}:events`,
+    events: bullmqKeys(tag, queue).events,
     idempotency: (key: string) => `${tag}:idem:${key}`,
   };
 }
 
+/** The keys BullMQ itself uses for queue `queue` under `prefix` (bullmq src/classes/queue-keys.ts). */
+export interface BullmqKeys {
+  /** `<prefix>:<queue>:events`: the stream every transition is appended to. */
+  events: string;
+  /** `<prefix>:<queue>:meta`: holds `opts.maxLenEvents`, the stream's approximate cap. */
+  meta: string;
+  /** A job's hash is `<jobPrefix><jobId>`. */
+  jobPrefix: string;
+}
+
+export function bullmqKeys(prefix: string, queue: string): BullmqKeys {
+  return { events: `${prefix}:${queue}:events`, meta: `${prefix}:${queue}:meta`, jobPrefix: `${prefix}:${queue}:` };
+}
+
+/** The hash tag Redis Cluster hashes for `key`: the text inside its first `{…}`, if non-empty. */
+function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return undefined;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
 /**
- * Stream of events whose queue is not one of `QUEUE_NAMES` (sent by other tools to the
- * collector's `POST /api/v1/events`); a collector loop consumes it like a queue stream.
+ * The collector's own keys for one events stream, in the stream's cluster slot, so the scripts that
+ * read, acknowledge and update them touch one slot: a stream without a hash tag hashes as a whole,
+ * so `{<stream>}:…` lands in its slot.
+ */
+export interface CaptureKeys {
+  /** Hash: per-job capture state of jobs still open (jobId → state) plus `__lost` and `__gaps`. */
+  state: string;
+  /** String: the collector that currently owns this stream (a lease with a TTL). */
+  lease: string;
+}
+
+export function captureKeys(streamKey: string): CaptureKeys {
+  const base = hashTagOf(streamKey) === undefined ? `{${streamKey}}` : streamKey;
+  return { state: `${base}:qs:state`, lease: `${base}:qs:lease` };
+}
+
+/**
+ * Stream of events sent by other tools to the collector's `POST /api/v1/events`, in the
+ * contract's row format (`stream.ts`); a collector consumes it next to BullMQ's streams.
  */
 export function ingestStream(namespace: string): string {
   return `{${namespace}:_ingest}:events`;

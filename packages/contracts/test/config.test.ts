@@ -29,7 +29,8 @@ describe('parseConfig defaults', () => {
     expect(config.questdb.http).toBe('127.0.0.1:9000');
     expect(config.questdb.pg).toEqual({ host: '127.0.0.1', port: 8812, user: 'admin', password: 'quest', database: 'qdb' });
     expect(config.questdb.ilpConf).toMatch(/^http::addr=127\.0\.0\.1:9000;/);
-    expect(config.events).toEqual({ lingerMs: 2, maxBatch: 1000 });
+    expect(config.events).toEqual({ maxLen: 100_000 });
+    expect(config.collector).toMatchObject({ batchSize: 20_000, flushIntervalMs: 500, leaseMs: 5000, attach: [] });
     expect(config.worker.queues).toEqual(['payment', 'notification', 'webhook']);
     expect(config.logLevel).toBe('info');
   });
@@ -107,7 +108,8 @@ describe('parseConfig overrides', () => {
       QUEUE_WEBHOOK_FAILURE_RATE: '0.25',
       QUEUE_WEBHOOK_SLO_P95_MS: '750',
       QUEUE_WEBHOOK_SLO_ERROR_RATE: '0',
-      EVENTS_LINGER_MS: '0',
+      EVENTS_MAX_LEN: '5000',
+      COLLECTOR_ATTACH: 'bull:emails, {app:x}:jobs:*',
       WORKER_QUEUES: 'webhook, payment',
       QUESTDB_PG: 'db.local:5432',
     });
@@ -115,7 +117,8 @@ describe('parseConfig overrides', () => {
     expect(config.collector.port).toBe(4001);
     expect(config.queues.webhook.failureRate).toBe(0.25);
     expect(config.queues.webhook.slo).toEqual({ p95Ms: 750, p99Ms: 2000, maxErrorRate: 0 });
-    expect(config.events.lingerMs).toBe(0);
+    expect(config.events.maxLen).toBe(5000);
+    expect(config.collector.attach).toEqual([{ prefix: 'bull', queue: 'emails' }, { prefix: '{app:x}:jobs', queue: '*' }]);
     expect(config.worker.queues).toEqual(['webhook', 'payment']);
     expect(config.questdb.pg).toMatchObject({ host: 'db.local', port: 5432 });
   });
@@ -133,7 +136,10 @@ describe('parseConfig errors name the variable', () => {
     ['PRODUCER_PORT', '70000'],
     ['COLLECTOR_PORT', '0'],
     ['QUEUE_PAYMENT_CONCURRENCY', '0'],
-    ['EVENTS_MAX_BATCH', '-1'],
+    ['EVENTS_MAX_LEN', '-1'],
+    ['COLLECTOR_ATTACH', 'no-colon'],
+    ['COLLECTOR_ATTACH', 'bull:em*ails'],
+    ['COLLECTOR_LEASE_MS', '10'],
     ['LOG_LEVEL', 'verbose'],
     ['QS_NAMESPACE', 'has space'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
@@ -151,7 +157,7 @@ describe('parseConfig errors name the variable', () => {
     ['QUEUE_PAYMENT_CONCURRENCY', '2.5'],
     ['PRODUCER_PORT', '3000.7'],
     ['QUEUE_PAYMENT_FAILURE_RATE', 'true'],
-    ['EVENTS_LINGER_MS', 'true'],
+    ['EVENTS_MAX_LEN', 'true'],
   ])('%s=%s is rejected, not coerced', (variable, value) => {
     const err = configError({ [variable]: value });
     expect(err.variable).toBe(variable);
@@ -198,7 +204,7 @@ describe('parseConfig errors name the variable', () => {
     },
   );
 
-  it.each(['QS_NAMESPCE', 'QUEUE_PAYMENT_CONCURENCY', 'QUEUE_BILLING_CONCURRENCY', 'PRODUCER_PROT', 'COLLECTOR_BATCHSIZE', 'EVENTS_LINGER', 'WORKER_QUEUE', 'QUESTDB_PG_PASS'])(
+  it.each(['QS_NAMESPCE', 'QUEUE_PAYMENT_CONCURENCY', 'QUEUE_BILLING_CONCURRENCY', 'PRODUCER_PROT', 'COLLECTOR_BATCHSIZE', 'EVENTS_MAXLEN', 'WORKER_QUEUE', 'QUESTDB_PG_PASS'])(
     'unknown variable %s is rejected as unknown',
     (variable) => {
       const err = configError({ [variable]: '1' });

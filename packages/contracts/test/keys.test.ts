@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { queueKeys } from '../src/keys.js';
+import { captureKeys, queueKeys } from '../src/keys.js';
 import { QUEUE_NAMES } from '../src/queues.js';
 
 /**
@@ -85,5 +85,16 @@ describe('queueKeys', () => {
     const payment = queueKeys(ns, 'payment');
     expect(keySlot(`${payment.bullPrefix}:payment:wait`)).toBe(keySlot(payment.events));
     expect(keySlot(`${payment.bullPrefix}:payment:meta`)).toBe(keySlot(payment.events));
+  });
+});
+
+describe('captureKeys', () => {
+  it('puts the collector state and lease of a stream in the stream\'s slot, tagged or not', () => {
+    for (const stream of [queueKeys('qs', 'payment').events, 'bull:emails:events', 'app:{x}:events', 'weird{}:events']) {
+      const keys = captureKeys(stream);
+      expect(keySlot(keys.state), `${stream} → ${keys.state}`).toBe(keySlot(stream));
+      expect(keySlot(keys.lease), `${stream} → ${keys.lease}`).toBe(keySlot(stream));
+      expect(keys.state).not.toBe(keys.lease);
+    }
   });
 });

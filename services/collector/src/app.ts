@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket';
 import config from './plugins/config.js';
 import dashboard from './plugins/dashboard.js';
 import errors from './plugins/errors.js';
-import ingestPlugin from './plugins/ingest.js';
+import capture from './plugins/capture.js';
 import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
 import questdb from './plugins/questdb.js';
@@ -42,7 +42,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(redis, { config: opts.config });
   await fastify.register(questdb, { config: opts.config });
   await fastify.register(metricsPlugin);
-  await fastify.register(ingestPlugin, { config: opts.config, ...(opts.consumerName ? { consumerName: opts.consumerName } : {}) });
+  await fastify.register(capture, { config: opts.config, ...(opts.consumerName ? { consumerName: opts.consumerName } : {}) });
   if (opts.samplers !== false) await fastify.register(samplers);
   await fastify.register(livePlugin);
   // @fastify/websocket before the routes that use it (fastify-websocket README).

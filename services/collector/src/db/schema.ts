@@ -73,6 +73,17 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     max_ms DOUBLE
   ) TIMESTAMP(ts) PARTITION BY DAY WAL
   DEDUP UPSERT KEYS(ts, run_id, source)`,
+  // Entries BullMQ trimmed from an events stream before any collector read them (DESIGN invariant
+  // 3): one row per detection; `ts` (ms precision) is when the capture noticed, from Redis's clock.
+  `CREATE TABLE IF NOT EXISTS capture_gaps (
+    ts TIMESTAMP,
+    stream SYMBOL,
+    queue SYMBOL,
+    lost LONG
+  ) TIMESTAMP(ts) PARTITION BY DAY WAL
+  DEDUP UPSERT KEYS(ts, stream)`,
+  // Tables made before capture moved to BullMQ's own streams had `attempt` among the keys.
+  `ALTER TABLE job_events DEDUP ENABLE UPSERT KEYS(${JOB_EVENT_DEDUP_KEYS.join(', ')})`,
   `CREATE TABLE IF NOT EXISTS redis_stats (
     ts TIMESTAMP,
     redis SYMBOL,

@@ -2,7 +2,7 @@ import type { JobEvent } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { streamStatus } from '../ingest/stream-status.js';
+import { streamStatus } from '../capture/stream-status.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,14 +60,14 @@ export default fp(
       help: 'Batches written to QuestDB and acknowledged in Redis',
       registers: [registry],
     });
-    const consumerStats = () => (app.hasDecorator('consumers') ? app.consumers.map((c) => c.stats) : []);
+    const sources = () => (app.hasDecorator('capture') ? app.capture.sources() : []);
     new Counter({
       name: 'queuescope_ingest_write_failures_total',
       help: 'QuestDB writes that failed and were retried (the entries stayed pending in Redis)',
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(consumerStats().reduce((n, s) => n + s.writeFailures, 0));
+        if (app.hasDecorator('capture')) this.inc(app.capture.loop.stats.writeFailures);
       },
     });
     new Gauge({
@@ -77,21 +77,33 @@ export default fp(
       registers: [registry],
       async collect() {
         this.reset();
-        const stats = consumerStats();
-        if (stats.length === 0 || app.redis.status !== 'ready') return;
+        lost.reset();
+        const list = sources();
+        if (list.length === 0 || app.redis.status !== 'ready') return;
         let timer: NodeJS.Timeout | undefined;
         try {
           const timeout = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error(`no answer within ${LAG_TIMEOUT_MS} ms`)), LAG_TIMEOUT_MS);
           });
-          const streams = await Promise.race([streamStatus(app.redis, stats), timeout]);
-          for (const s of streams) this.set({ stream: s.streamKey }, s.lagMs);
+          const streams = await Promise.race([streamStatus(app.redis, list), timeout]);
+          for (const s of streams) {
+            this.set({ stream: s.streamKey }, s.lagMs);
+            lost.set({ stream: s.streamKey }, s.lostEvents);
+          }
         } catch (err) {
           app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
         } finally {
           clearTimeout(timer);
         }
       },
+    });
+
+    // Registered after the lag gauge, whose collect() fills it: the registry collects in order.
+    const lost = new Gauge({
+      name: 'queuescope_capture_lost_events',
+      help: 'Entries BullMQ trimmed from an events stream before any collector read them (every collector, since the stream began)',
+      labelNames: ['stream'] as const,
+      registers: [registry],
     });
 
     const queueLabels = new Set<string>();
@@ -105,14 +117,20 @@ export default fp(
     app.decorate('metrics', registry);
     app.decorate('observeStored', (events: readonly JobEvent[]) => {
       batches.inc();
+      // Count per (queue, event) first: one labelled inc per pair, not per event.
+      const counts = new Map<string, { queue: string; event: string; n: number }>();
       for (const e of events) {
         const queue = queueLabel(e.queue);
-        eventsTotal.inc({ queue, event: e.event });
+        const key = `${queue}\u0000${e.event}`;
+        const c = counts.get(key);
+        if (c) c.n++;
+        else counts.set(key, { queue, event: e.event, n: 1 });
         if (e.latency_ms !== undefined && (e.event === 'completed' || e.event === 'failed')) {
           latency.observe({ queue, outcome: e.event }, e.latency_ms);
         }
         if (e.wait_ms !== undefined && e.event === 'active') wait.observe({ queue }, e.wait_ms);
       }
+      for (const c of counts.values()) eventsTotal.inc({ queue: c.queue, event: c.event }, c.n);
     });
     app.addHook('onClose', async () => registry.clear());
   },

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { JobEventSchema, encodeEntry, ingestStream, isQueueName, queueKeys, type JobEvent } from '@queuescope/contracts';
+import { JobEventSchema, encodeEntry, ingestStream, type JobEvent } from '@queuescope/contracts';
 import type { FastifySchemaCompiler } from 'fastify';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -63,22 +63,10 @@ const envelopeValidator: FastifySchemaCompiler<unknown> = () => (data: unknown) 
   return { error: Object.assign(new Error(`body${where} ${first?.message ?? 'is invalid'}`), { statusCode: 400, code: 'FST_ERR_VALIDATION' }) };
 };
 
-/** Events → their streams: a known queue's own stream, any other queue name the shared ingest stream. */
-function groupByStream(namespace: string, events: readonly JobEvent[]): Map<string, JobEvent[]> {
-  const streams = new Map<string, JobEvent[]>();
-  for (const event of events) {
-    const key = isQueueName(event.queue) ? queueKeys(namespace, event.queue).events : ingestStream(namespace);
-    const list = streams.get(key);
-    if (list) list.push(event);
-    else streams.set(key, [event]);
-  }
-  return streams;
-}
-
 /**
- * `POST /api/v1/events`: other tools send lifecycle events in the contract's schema. They take the
- * workers' path (XADD to the event stream, then the collector's consumer writes QuestDB), so dedup,
- * metrics and ordering are the same as for our own events. 202 means every event is in Redis.
+ * `POST /api/v1/events`: other tools send lifecycle events in the contract's schema. They are
+ * appended to the ingest stream, which the capture loop stores with the queues' events, so dedup
+ * and metrics are the same as for captured events. 202 means every event is in Redis.
  */
 const events: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -90,11 +78,11 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['events'],
         summary: 'Ingest a batch of job lifecycle events (all or none)',
         description:
-          `Each event is appended to its queue's event stream and stored in job_events by the collector. A 400 INVALID_EVENTS lists every invalid event and nothing is written. ` +
-          'On 503 some events may already be stored; sending the batch again is safe (rows are deduplicated by ts, queue, job_id, event, attempt).',
+          `Each event is appended to the collector's ingest stream and stored in job_events. A 400 INVALID_EVENTS lists every invalid event and nothing is written. ` +
+          'On 503 some events may already be stored; sending the batch again is safe (rows are deduplicated by ts, queue, job_id, event).',
         body: EventsBody,
         response: {
-          202: Type.Object({ accepted: Type.Integer({ description: 'events appended to the event streams' }) }),
+          202: Type.Object({ accepted: Type.Integer({ description: 'events appended to the ingest stream' }) }),
           400: EventsErrorSchema,
           413: EventsErrorSchema,
           503: EventsErrorSchema,
@@ -116,9 +104,8 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       // The shared connection queues commands while Redis is away; answer now instead of hanging.
       if (app.redis.status !== 'ready') throw new DependencyUnavailableError('redis', `connection is ${app.redis.status}`);
       const pipeline = app.redis.pipeline();
-      for (const [key, list] of groupByStream(app.config.namespace, valid)) {
-        for (let i = 0; i < list.length; i += EVENTS_PER_ENTRY) pipeline.xadd(key, '*', ...encodeEntry(list.slice(i, i + EVENTS_PER_ENTRY)));
-      }
+      const key = ingestStream(app.config.namespace);
+      for (let i = 0; i < valid.length; i += EVENTS_PER_ENTRY) pipeline.xadd(key, '*', ...encodeEntry(valid.slice(i, i + EVENTS_PER_ENTRY)));
       let timer: NodeJS.Timeout | undefined;
       try {
         const timeout = new Promise<never>((_, reject) => {

@@ -1,24 +1,27 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { DependencyUnavailableError } from '../errors.js';
-import { streamStatus } from '../ingest/stream-status.js';
+import { streamStatus } from '../capture/stream-status.js';
 
 /**
- * `GET /api/v1/ingest/status`: per queue stream — entries waiting in Redis (`length`), entries
- * read but not yet stored (`pending`), events this process wrote, and `lagMs`: age of the oldest
- * entry not yet stored (0 when the stream is drained).
+ * `GET /api/v1/ingest/status`: per captured stream — entries not yet read (`unread`), read but
+ * not yet stored (`pending`), `lagMs` (age of the oldest entry not yet stored), entries BullMQ
+ * trimmed before any collector read them (`lostEvents`), the stream's `maxLenEvents`, which
+ * collector owns it, and warnings; plus totals.
  */
 const ingest: FastifyPluginAsync = async (app) => {
   app.get('/api/v1/ingest/status', { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } }, async () => {
     try {
-      const streams = await streamStatus(app.redis, app.consumers.map((c) => c.stats));
+      const streams = await streamStatus(app.redis, app.capture.sources());
       return {
         streams,
         totals: {
-          length: streams.reduce((n, s) => n + s.length, 0),
+          unread: streams.reduce((n, s) => n + s.unread, 0),
           pending: streams.reduce((n, s) => n + s.pending, 0),
           eventsWritten: streams.reduce((n, s) => n + s.eventsWritten, 0),
+          lostEvents: streams.reduce((n, s) => n + s.lostEvents, 0),
           lagMs: Math.max(0, ...streams.map((s) => s.lagMs)),
         },
+        capture: app.capture.loop.stats,
       };
     } catch (err) {
       throw new DependencyUnavailableError('redis', err instanceof Error ? err.message : String(err));

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
-import { queueKeys, type Config, type JobEvent, type QueueName } from '@queuescope/contracts';
+import { queueKeys, type Config, type JobData, type QueueName } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { v7 as uuidv7 } from 'uuid';
 import { DependencyUnavailableError, IdempotencyConflictError } from '../errors.js';
-
-/** What the worker finds in `job.data`: the caller's payload and the run it belongs to. */
-export interface JobData {
-  runId: string;
-  input: unknown;
-}
 
 export interface EnqueueRequest {
   queue: QueueName;
@@ -29,10 +22,7 @@ export interface EnqueueResult {
 
 interface IdempotencyRecord {
   jobId: string;
-  /** Enqueue time, epoch ms: reused on a retry so the `added` event keeps its dedup identity. */
-  ts: number;
   bodyHash: string;
-  state: 'pending' | 'done';
 }
 
 declare module 'fastify' {
@@ -53,25 +43,23 @@ function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
 }
 
 /**
- * Decorates `enqueue`: the one path from an accepted request to a durable job.
+ * Decorates `enqueue`: the one path from an accepted request to a durable job. The producer
+ * publishes nothing of its own: BullMQ's add script appends `added` to the queue's events stream
+ * in the same atomic step that stores the job, and the collector captures it from there.
  *
- * Order matters: (1) claim the Idempotency-Key, (2) make the `added` event durable in the
- * queue's stream, (3) add the job with the same id and timestamp, (4) mark the key done; only
- * then does the route answer 202. Every step is idempotent, so a retry of a request that died
- * half-way redoes the missing steps: BullMQ ignores a second add of the same job id and QuestDB
- * dedups the second `added` event (same ts, queue, job_id, event, attempt).
+ * With an `Idempotency-Key`, the key is claimed first and names the job id; a retry of a request
+ * (even one whose first try died half-way) adds the same job id again, which BullMQ ignores, so
+ * there is still one job and one `added` event.
  */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
     const { config } = opts;
-    const emitter = `${hostname()}:${process.pid}`;
 
-    async function claimKey(keys: ReturnType<typeof queueKeys>, idempotencyKey: string, fresh: IdempotencyRecord): Promise<IdempotencyRecord> {
-      const key = keys.idempotency(idempotencyKey);
+    async function claimKey(key: string, fresh: IdempotencyRecord): Promise<IdempotencyRecord> {
       const set = await app.redis.set(key, JSON.stringify(fresh), 'EX', config.producer.idempotencyTtlSec, 'NX');
       if (set === 'OK') return fresh;
       const existing = await app.redis.get(key);
-      if (existing === null) return claimKey(keys, idempotencyKey, fresh);
+      if (existing === null) return claimKey(key, fresh);
       const record = JSON.parse(existing) as IdempotencyRecord;
       if (record.bodyHash !== fresh.bodyHash) throw new IdempotencyConflictError();
       return record;
@@ -79,30 +67,21 @@ export default fp(
 
     async function enqueue(req: EnqueueRequest): Promise<EnqueueResult> {
       if (app.redis.status !== 'ready') throw new DependencyUnavailableError('redis', `connection is ${app.redis.status}`);
-      const keys = queueKeys(config.namespace, req.queue);
       const profile = config.queues[req.queue];
-      let record: IdempotencyRecord = { jobId: uuidv7(), ts: Date.now(), bodyHash: '', state: 'pending' };
-      if (req.idempotencyKey !== undefined) {
-        record.bodyHash = createHash('sha256').update(JSON.stringify([req.queue, req.name, req.input, req.runId, req.delayMs ?? 0])).digest('base64url');
-        record = await claimKey(keys, req.idempotencyKey, record);
-        if (record.state === 'done') return { jobId: record.jobId, duplicate: true };
-      }
-      const added: JobEvent = {
-        ts: record.ts * 1000,
-        run_id: req.runId,
-        queue: req.queue,
-        event: 'added',
-        job_id: record.jobId,
-        job_name: req.name,
-        attempt: 0,
-        worker: emitter,
-      };
-      await app.publisher.publish(keys.events, added);
-      const data: JobData = { runId: req.runId, input: req.input };
+      let jobId = uuidv7();
       const queue = app.queues.get(req.queue)!;
+      if (req.idempotencyKey !== undefined) {
+        const bodyHash = createHash('sha256').update(JSON.stringify([req.queue, req.name, req.input, req.runId, req.delayMs ?? 0])).digest('base64url');
+        const record = await claimKey(queueKeys(config.namespace, req.queue).idempotency(req.idempotencyKey), { jobId, bodyHash });
+        // Seen before: the job exists if the first request got as far as adding it.
+        if (record.jobId !== jobId) {
+          jobId = record.jobId;
+          if ((await queue.getJobState(jobId)) !== 'unknown') return { jobId, duplicate: true };
+        }
+      }
+      const data: JobData = { runId: req.runId, input: req.input };
       await queue.add(req.name, data, {
-        jobId: record.jobId,
-        timestamp: record.ts,
+        jobId,
         attempts: profile.attempts,
         backoff: { type: profile.backoff.type, delay: profile.backoff.delayMs },
         ...(req.delayMs ? { delay: req.delayMs } : {}),
@@ -110,10 +89,7 @@ export default fp(
         removeOnComplete: { age: 24 * 3600 },
         removeOnFail: { age: 7 * 24 * 3600 },
       });
-      if (req.idempotencyKey !== undefined) {
-        await app.redis.set(keys.idempotency(req.idempotencyKey), JSON.stringify({ ...record, state: 'done' }), 'EX', config.producer.idempotencyTtlSec, 'XX');
-      }
-      return { jobId: record.jobId, duplicate: false };
+      return { jobId, duplicate: false };
     }
 
     app.decorate('enqueue', async (req: EnqueueRequest) => {

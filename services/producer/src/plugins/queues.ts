@@ -9,12 +9,20 @@ declare module 'fastify' {
   }
 }
 
-/** Decorates `queues`: one BullMQ `Queue` per profile, sharing the producer's fail-fast connection. */
+/**
+ * Decorates `queues`: one BullMQ `Queue` per profile, sharing the producer's fail-fast connection.
+ * `streams.events.maxLen` sets how many entries BullMQ keeps in the queue's events stream (its
+ * `opts.maxLenEvents` meta field): the history the collector can fall behind by without loss.
+ */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
     const queues = new Map<QueueName, Queue>();
     for (const name of QUEUE_NAMES) {
-      const queue = new Queue(name, { connection: app.redis, prefix: queueKeys(opts.config.namespace, name).bullPrefix });
+      const queue = new Queue(name, {
+        connection: app.redis,
+        prefix: queueKeys(opts.config.namespace, name).bullPrefix,
+        streams: { events: { maxLen: opts.config.events.maxLen } },
+      });
       queue.on('error', (err) => app.log.warn({ err: err.message, queue: name }, 'queue error'));
       queues.set(name, queue);
     }

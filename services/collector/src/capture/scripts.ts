@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** The capture's Lua scripts (lua/*.lua; each file's header states its keys, arguments and replies). */
+const source = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+
+const SCRIPTS = {
+  qsReadBatch: { numberOfKeys: 3, lua: source('readBatch-3') },
+  qsAckBatch: { numberOfKeys: 3, lua: source('ackBatch-3') },
+  qsRenewLease: { numberOfKeys: 1, lua: source('renewLease-1') },
+} as const;
+
+/** The read script's reply: see lua/readBatch-3.lua. */
+export type ReadReply = [1, [string, string[]][], number, number, string] | [0] | [-2];
+
+export interface CaptureCommands {
+  qsReadBatch(stream: string, state: string, lease: string, group: string, consumer: string, count: number, leaseMs: number): Promise<ReadReply>;
+  qsAckBatch(stream: string, state: string, lease: string, args: (string | number)[]): Promise<number>;
+  qsRenewLease(lease: string, consumer: string, leaseMs: number): Promise<number>;
+  qsReadJobs(numberOfKeys: number, keysThenFlags: string[]): Promise<(string | null)[][]>;
+}
+
+export type CaptureRedis = Redis & CaptureCommands;
+
+/** Registers the scripts on `redis` (EVALSHA, loaded on first use) and returns it typed. */
+export function withCaptureScripts(redis: Redis): CaptureRedis {
+  for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
+  // Variable number of keys: the caller passes it first.
+  redis.defineCommand('qsReadJobs', { lua: source('readJobs') });
+  return redis as CaptureRedis;
+}

@@ -1,0 +1,285 @@
+import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type CaptureKeys, type JobEvent } from '@queuescope/contracts';
+import type { FastifyBaseLogger } from 'fastify';
+import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type RawEntry } from './bullmq-mapper.js';
+import type { CaptureRedis } from './scripts.js';
+
+/**
+ * One events stream the collector captures:
+ * - `bullmq`: a queue's own events stream, written by BullMQ's scripts (ours or an attached app's);
+ * - `rows`: the ingest stream of `POST /api/v1/events`, whose entries already hold rows.
+ */
+export interface SourceSpec {
+  kind: 'bullmq' | 'rows';
+  streamKey: string;
+  /** Queue name (`job_events.queue`); '' for the ingest stream. */
+  queue: string;
+  /** `<prefix>:<queue>:` for job hashes; '' for the ingest stream. */
+  jobPrefix: string;
+  /** BullMQ meta hash (holds `opts.maxLenEvents`); '' for the ingest stream. */
+  meta: string;
+}
+
+/** A trimmed gap: entries lost before the collector read them, detected at `ts` (epoch ms). */
+export interface GapRow {
+  ts: number;
+  streamKey: string;
+  queue: string;
+  lost: number;
+}
+
+/** What one poll read, mapped, and must acknowledge once QuestDB has the rows. */
+export interface Batch {
+  source: StreamSource;
+  ids: string[];
+  rows: JobEvent[];
+  gaps: GapRow[];
+  /** The `__gaps` text these gap rows came from, cleared by the ack. */
+  gapsText: string;
+  /** Saved with the ack: jobs still open after the batch (jobId → encoded state); and the finished ones. */
+  save: [string, string][];
+  forget: string[];
+}
+
+/** Counters of one source, for `/api/v1/ingest/status` and `/metrics`. */
+export interface SourceStats {
+  streamKey: string;
+  queue: string;
+  kind: SourceSpec['kind'];
+  /** Whether this process owns the stream now (one collector at a time reads a stream). */
+  owned: boolean;
+  entriesRead: number;
+  eventsWritten: number;
+  /** Entries another (dead) collector had read and not acknowledged, taken over by this one. */
+  entriesReclaimed: number;
+  /** Entries trimmed by BullMQ before any collector read them: every collector's count, from Redis. */
+  lostEvents: number;
+  malformedEntries: number;
+  /** Entries per second read from the stream, smoothed over ~10 s. */
+  entriesPerSec: number;
+  /** Jobs between their first and last event, as far as this collector knows. */
+  openJobs: number;
+  /** ts (epoch µs) of the newest event written, 0 before the first. */
+  lastEventTs: number;
+  /** When the last batch was acknowledged, epoch ms, 0 before the first. */
+  lastWriteAt: number;
+}
+
+const isState = (field: string): boolean => !field.startsWith('__');
+
+/** "<ms>:<count>;…" → gap rows. */
+function parseGaps(text: string, spec: SourceSpec): GapRow[] {
+  return text
+    .split(';')
+    .filter((g) => g.includes(':'))
+    .map((g) => {
+      const [ts, lost] = g.split(':');
+      return { ts: Number(ts), lost: Number(lost), streamKey: spec.streamKey, queue: spec.queue };
+    });
+}
+
+/**
+ * Reads one stream for the capture loop. The stream's lease makes this collector its only reader,
+ * so entries are mapped in stream order with the job state kept here; the state of jobs still
+ * open is saved in Redis with each ack, and loaded when a collector takes the stream over.
+ */
+export class StreamSource {
+  readonly stats: SourceStats;
+  readonly keys: CaptureKeys;
+  private states = new Map<string, JobState>();
+  private owned = false;
+
+  constructor(
+    private readonly redis: CaptureRedis,
+    readonly spec: SourceSpec,
+    private readonly consumer: string,
+    private readonly opts: { batchSize: number; leaseMs: number },
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.keys = captureKeys(spec.streamKey);
+    this.stats = {
+      streamKey: spec.streamKey,
+      queue: spec.queue,
+      kind: spec.kind,
+      owned: false,
+      entriesRead: 0,
+      eventsWritten: 0,
+      entriesReclaimed: 0,
+      lostEvents: 0,
+      malformedEntries: 0,
+      entriesPerSec: 0,
+      openJobs: 0,
+      lastEventTs: 0,
+      lastWriteAt: 0,
+    };
+  }
+
+  /** Most entries one poll reads. */
+  get batchSize(): number {
+    return this.opts.batchSize;
+  }
+
+  /** Keep a row QuestDB refused, with the reason, in `<stream>:dead` (listed and replayable later). */
+  async deadLetter(row: JobEvent, reason: string): Promise<void> {
+    await this.redis.xadd(`${this.spec.streamKey}:dead`, '*', 'reason', reason, 'event', JSON.stringify(row));
+    this.log.error({ stream: this.spec.streamKey, jobId: row.job_id, reason }, 'row refused by QuestDB moved to dead-letter stream');
+  }
+
+  /** Read the next batch if this collector owns (or can take) the stream; null when it does not. */
+  async poll(): Promise<Batch | null> {
+    let reclaimed: RawEntry[] = [];
+    if (!this.owned) {
+      const taken = await this.redis.set(this.keys.lease, this.consumer, 'PX', this.opts.leaseMs, 'NX');
+      if (taken !== 'OK') return null;
+      this.setOwned(true);
+      reclaimed = await this.takeOver();
+    }
+    const reply = await this.redis.qsReadBatch(this.spec.streamKey, this.keys.state, this.keys.lease, COLLECTOR_GROUP, this.consumer, this.opts.batchSize, this.opts.leaseMs);
+    if (reply[0] === 0) {
+      this.log.warn({ stream: this.spec.streamKey }, 'lease lost to another collector; it takes over this stream');
+      this.setOwned(false);
+      return null;
+    }
+    if (reply[0] === -2) {
+      // No stream (yet, or deleted with its group): nothing to read, no job state to keep.
+      this.states.clear();
+      this.stats.openJobs = 0;
+      return null;
+    }
+    const [, fresh, lostNow, lostTotal, gapsText] = reply;
+    if (lostNow > 0) this.log.error({ stream: this.spec.streamKey, lost: lostNow }, 'entries were trimmed before they were read: raise EVENTS_MAX_LEN (streams.events.maxLen)');
+    this.stats.lostEvents = lostTotal;
+    const entries = reclaimed.length > 0 ? [...reclaimed, ...fresh] : fresh;
+    this.stats.entriesRead += entries.length;
+    this.updateRate(fresh.length);
+    const batch: Batch = { source: this, ids: entries.map(([id]) => id), rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
+    if (entries.length === 0) return batch;
+    if (this.spec.kind === 'rows') batch.rows = await this.decodeRows(entries);
+    else await this.mapBullmq(entries, batch);
+    return batch;
+  }
+
+  /** Acknowledge a batch QuestDB has; false when the lease was lost (the new owner redoes it). */
+  async ack(batch: Batch): Promise<boolean> {
+    const args: (string | number)[] = [COLLECTOR_GROUP, this.consumer, batch.gapsText, batch.ids.length, ...batch.ids, batch.save.length];
+    for (const [jobId, state] of batch.save) args.push(jobId, state);
+    args.push(batch.forget.length, ...batch.forget);
+    // One array argument: ioredis flattens it, and a spread of ~10^5 ids would overflow the call stack.
+    const done = await this.redis.qsAckBatch(this.spec.streamKey, this.keys.state, this.keys.lease, args);
+    if (done !== 1) {
+      this.log.warn({ stream: this.spec.streamKey }, 'lease lost before the ack; the new owner re-reads the batch (rows dedup)');
+      this.setOwned(false);
+      return false;
+    }
+    this.stats.eventsWritten += batch.rows.length;
+    this.stats.lastWriteAt = Date.now();
+    for (const r of batch.rows) if (r.ts > this.stats.lastEventTs) this.stats.lastEventTs = r.ts;
+    return true;
+  }
+
+  /** Keep the lease while a write is slow; false when it is gone. */
+  async renew(): Promise<boolean> {
+    if (!this.owned) return false;
+    if ((await this.redis.qsRenewLease(this.keys.lease, this.consumer, this.opts.leaseMs)) === 1) return true;
+    this.setOwned(false);
+    return false;
+  }
+
+  /** Give the stream up at shutdown, so another collector takes it at once. */
+  async release(): Promise<void> {
+    if (!this.owned) return;
+    this.setOwned(false);
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.lease, this.consumer);
+  }
+
+  private lastPollAt = 0;
+
+  /** Exponentially smoothed entries/s (time constant ~10 s). */
+  private updateRate(entries: number): void {
+    const now = Date.now();
+    const dt = (now - this.lastPollAt) / 1000;
+    this.lastPollAt = now;
+    if (dt <= 0 || dt > 60) return;
+    const alpha = 1 - Math.exp(-dt / 10);
+    this.stats.entriesPerSec += alpha * (entries / dt - this.stats.entriesPerSec);
+  }
+
+  private setOwned(owned: boolean): void {
+    this.owned = owned;
+    this.stats.owned = owned;
+    if (!owned) {
+      this.states.clear();
+      this.stats.openJobs = 0;
+    }
+  }
+
+  /**
+   * Just took the lease: load the saved state of open jobs, and take over the entries the previous
+   * owner read but never acknowledged (it died, or lost the lease, before QuestDB had them). They
+   * are older than anything unread, so they are mapped first.
+   */
+  private async takeOver(): Promise<RawEntry[]> {
+    const saved = await this.redis.hgetall(this.keys.state);
+    for (const [jobId, text] of Object.entries(saved)) {
+      if (!isState(jobId)) continue;
+      const state = decodeState(text);
+      if (state) this.states.set(jobId, state);
+    }
+    const reclaimed: RawEntry[] = [];
+    let cursor = '0-0';
+    try {
+      do {
+        const [next, entries] = (await this.redis.xautoclaim(this.spec.streamKey, COLLECTOR_GROUP, this.consumer, 0, cursor, 'COUNT', this.opts.batchSize)) as [string, (RawEntry | null)[]];
+        // Entries trimmed meanwhile come back without fields: counted as gaps, nothing to map.
+        for (const e of entries) if (e && Array.isArray(e[1])) reclaimed.push(e);
+        cursor = next;
+      } while (cursor !== '0-0');
+    } catch (err) {
+      if (!(err instanceof Error && /NOGROUP|no such key/i.test(err.message))) throw err;
+    }
+    if (reclaimed.length > 0) {
+      this.stats.entriesReclaimed += reclaimed.length;
+      this.log.info({ stream: this.spec.streamKey, entries: reclaimed.length }, 'took over entries another collector read but never stored');
+    }
+    this.stats.openJobs = this.states.size;
+    this.log.info({ stream: this.spec.streamKey, openJobs: this.states.size }, 'capturing stream');
+    return reclaimed;
+  }
+
+  private async mapBullmq(entries: RawEntry[], batch: Batch): Promise<void> {
+    const wanted = jobsToEnrich(entries, this.states);
+    const infos = new Map<string, JobInfo>();
+    if (wanted.size > 0) {
+      const ids = [...wanted.keys()];
+      const args = [...ids.map((id) => this.spec.jobPrefix + id), ...ids.map((id) => (wanted.get(id) ? '1' : '0'))];
+      const replies = await this.redis.qsReadJobs(ids.length, args);
+      ids.forEach((id, i) => {
+        const [pb, failedReason, ats, data, name] = replies[i] ?? [];
+        infos.set(id, { pb: pb ?? null, failedReason: failedReason ?? null, ats: ats ?? null, data: data ?? null, name: name ?? null });
+      });
+    }
+    const mapped = mapEntries(this.spec.queue, entries, this.states, infos);
+    batch.rows = mapped.rows;
+    for (const jobId of mapped.touched) {
+      const state = this.states.get(jobId);
+      if (state) batch.save.push([jobId, encodeState(state)]);
+    }
+    batch.forget = [...mapped.closed];
+    this.stats.openJobs = this.states.size;
+  }
+
+  /** Ingest-stream entries → their rows; a malformed entry goes to `<stream>:dead` with the reason. */
+  private async decodeRows(entries: RawEntry[]): Promise<JobEvent[]> {
+    const rows: JobEvent[] = [];
+    for (const [id, fields] of entries) {
+      try {
+        rows.push(...decodeEntry(fields));
+      } catch (err) {
+        if (!(err instanceof MalformedEntryError)) throw err;
+        this.stats.malformedEntries++;
+        await this.redis.xadd(`${this.spec.streamKey}:dead`, '*', 'source_id', id, 'reason', err.message, ...fields);
+        this.log.error({ stream: this.spec.streamKey, id, reason: err.message }, 'malformed entry moved to dead-letter stream');
+      }
+    }
+    return rows;
+  }
+}
