@@ -76,9 +76,9 @@ async function waitForStored(collector: CollectorClient, runId: string, accepted
     const [status, summary] = await Promise.all([collector.ingestStatus(), collector.summary(runId)]);
     const jobs = summary.queues.reduce((n, q) => n + q.jobs, 0);
     const finished = summary.queues.reduce((n, q) => n + q.completed + q.failed, 0);
-    const drained = status.totals.length === 0 && status.totals.pending === 0;
+    const drained = status.totals.unread === 0 && status.totals.pending === 0;
     if (drained && jobs >= accepted && finished >= jobs) return summary;
-    const line = `waiting for the queues to drain: ${finished}/${jobs} jobs finished, ${accepted} accepted, ${status.totals.length} stream entries not yet stored`;
+    const line = `waiting for the queues to drain: ${finished}/${jobs} jobs finished, ${accepted} accepted, ${status.totals.unread + status.totals.pending} stream entries not yet stored`;
     if (line !== last) log(line);
     last = line;
     if (Date.now() > deadline) {

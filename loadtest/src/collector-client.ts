@@ -1,12 +1,8 @@
-import type { ClientSummary, LoadSecond, Run, RunSummary } from '@queuescope/contracts';
+import type { ClientSummary, IngestStatus, LoadSecond, Run, RunSummary } from '@queuescope/contracts';
 
 export type { QueueSummary, Run, RunSummary, SloCheck } from '@queuescope/contracts';
 
 /** The parts of the collector's API the runner uses; every call fails with the collector's own message. */
-export interface IngestStatus {
-  totals: { length: number; pending: number; eventsWritten: number; lagMs: number };
-}
-
 export class CollectorClient {
   constructor(readonly baseUrl: string) {}
 

@@ -53,7 +53,8 @@ function hashTagOf(key: string): string | undefined {
 /**
  * The collector's own keys for one events stream, in the stream's cluster slot, so the scripts that
  * read, acknowledge and update them touch one slot: a stream without a hash tag hashes as a whole,
- * so `{<stream>}:…` lands in its slot.
+ * so `{<stream>}:…` lands in its slot. (A tagless key that holds a `}` cannot be wrapped in a tag;
+ * its keys then share the slot only on a single Redis, not on a Cluster.)
  */
 export interface CaptureKeys {
   /** Hash: per-job capture state of jobs still open (jobId → state) plus `__lost` and `__gaps`. */
@@ -63,7 +64,7 @@ export interface CaptureKeys {
 }
 
 export function captureKeys(streamKey: string): CaptureKeys {
-  const base = hashTagOf(streamKey) === undefined ? `{${streamKey}}` : streamKey;
+  const base = hashTagOf(streamKey) === undefined && !streamKey.includes('}') ? `{${streamKey}}` : streamKey;
   return { state: `${base}:qs:state`, lease: `${base}:qs:lease` };
 }
 

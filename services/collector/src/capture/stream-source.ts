@@ -1,4 +1,4 @@
-import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type CaptureKeys, type JobEvent } from '@queuescope/contracts';
+import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type CaptureKeys, type JobEvent, type StreamStatus } from '@queuescope/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type RawEntry } from './bullmq-mapper.js';
 import type { CaptureRedis } from './scripts.js';
@@ -40,29 +40,11 @@ export interface Batch {
   forget: string[];
 }
 
-/** Counters of one source, for `/api/v1/ingest/status` and `/metrics`. */
-export interface SourceStats {
-  streamKey: string;
-  queue: string;
-  kind: SourceSpec['kind'];
-  /** Whether this process owns the stream now (one collector at a time reads a stream). */
-  owned: boolean;
-  entriesRead: number;
-  eventsWritten: number;
-  /** Entries another (dead) collector had read and not acknowledged, taken over by this one. */
-  entriesReclaimed: number;
-  /** Entries trimmed by BullMQ before any collector read them: every collector's count, from Redis. */
-  lostEvents: number;
-  malformedEntries: number;
-  /** Entries per second read from the stream, smoothed over ~10 s. */
-  entriesPerSec: number;
-  /** Jobs between their first and last event, as far as this collector knows. */
-  openJobs: number;
-  /** ts (epoch µs) of the newest event written, 0 before the first. */
-  lastEventTs: number;
-  /** When the last batch was acknowledged, epoch ms, 0 before the first. */
-  lastWriteAt: number;
-}
+/** Counters of one source, kept by this process (the rest of {@link StreamStatus} is read from Redis). */
+export type SourceStats = Pick<
+  StreamStatus,
+  'streamKey' | 'queue' | 'kind' | 'owned' | 'entriesRead' | 'eventsWritten' | 'entriesReclaimed' | 'lostEvents' | 'malformedEntries' | 'entriesPerSec' | 'openJobs' | 'lastEventTs' | 'lastWriteAt'
+>;
 
 const isState = (field: string): boolean => !field.startsWith('__');
 

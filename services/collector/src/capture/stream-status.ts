@@ -1,30 +1,14 @@
-import { COLLECTOR_GROUP } from '@queuescope/contracts';
+import { COLLECTOR_GROUP, type StreamStatus } from '@queuescope/contracts';
 import type { Redis } from 'ioredis';
-import type { SourceStats, StreamSource } from './stream-source.js';
+import type { StreamSource } from './stream-source.js';
+
+export type { StreamStatus } from '@queuescope/contracts';
 
 /**
  * Seconds of history BullMQ's stream should hold at the observed rate: less, and a collector pause
  * (a restart, a lease takeover, a QuestDB outage) can let BullMQ trim entries nobody read.
  */
 export const MIN_HISTORY_S = 30;
-
-/** One captured stream as Redis sees it now, plus this process's counters for it. */
-export interface StreamStatus extends SourceStats {
-  /** Entries in the stream (BullMQ keeps about `maxLenEvents`). */
-  length: number;
-  /** Entries read by a collector but not yet stored and acknowledged. */
-  pending: number;
-  /** Entries not yet read by any collector. */
-  unread: number;
-  /** Age of the oldest entry not yet stored, ms; 0 when everything is stored. */
-  lagMs: number;
-  /** BullMQ's `opts.maxLenEvents` for the queue (null for the ingest stream, or unknown). */
-  maxLenEvents: number | null;
-  /** The collector that owns the stream now (`host:pid`), or null. */
-  owner: string | null;
-  /** Why this stream may lose events, when it may. */
-  warnings: string[];
-}
 
 type XinfoGroups = (string | number | null)[][];
 

@@ -2,7 +2,7 @@ import type { JobEvent } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { streamStatus } from '../capture/stream-status.js';
+import { streamStatus, type StreamStatus } from '../capture/stream-status.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +24,16 @@ const MAX_QUEUE_LABELS = 100;
 
 /** A lag scrape must not hang `/metrics` while Redis is away, ms. */
 const LAG_TIMEOUT_MS = 2000;
+/** Gauges of one scrape share one status read made within this, ms. */
+const SCRAPE_REUSE_MS = 250;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Decorates `metrics` (a prom-client Registry of this app) and `observeStored`.
@@ -70,6 +80,23 @@ export default fp(
         if (app.hasDecorator('capture')) this.inc(app.capture.loop.stats.writeFailures);
       },
     });
+    /**
+     * The streams' status, read once per scrape for every gauge that needs it (the registry collects
+     * metrics concurrently); null when Redis does not answer in time.
+     */
+    let scrape: { at: number; status: Promise<StreamStatus[] | null> } | undefined;
+    const statusForScrape = (): Promise<StreamStatus[] | null> => {
+      if (scrape && Date.now() - scrape.at < SCRAPE_REUSE_MS) return scrape.status;
+      const list = sources();
+      const status = list.length === 0 || app.redis.status !== 'ready'
+        ? Promise.resolve(null)
+        : withTimeout(streamStatus(app.redis, list), LAG_TIMEOUT_MS).catch((err: unknown) => {
+            app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
+            return null;
+          });
+      scrape = { at: Date.now(), status };
+      return status;
+    };
     new Gauge({
       name: 'queuescope_ingest_lag_ms',
       help: 'Age of the oldest event-stream entry not yet stored, ms (0 when drained; absent when Redis does not answer)',
@@ -77,33 +104,18 @@ export default fp(
       registers: [registry],
       async collect() {
         this.reset();
-        lost.reset();
-        const list = sources();
-        if (list.length === 0 || app.redis.status !== 'ready') return;
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${LAG_TIMEOUT_MS} ms`)), LAG_TIMEOUT_MS);
-          });
-          const streams = await Promise.race([streamStatus(app.redis, list), timeout]);
-          for (const s of streams) {
-            this.set({ stream: s.streamKey }, s.lagMs);
-            lost.set({ stream: s.streamKey }, s.lostEvents);
-          }
-        } catch (err) {
-          app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
-        } finally {
-          clearTimeout(timer);
-        }
+        for (const s of (await statusForScrape()) ?? []) this.set({ stream: s.streamKey }, s.lagMs);
       },
     });
-
-    // Registered after the lag gauge, whose collect() fills it: the registry collects in order.
-    const lost = new Gauge({
+    new Gauge({
       name: 'queuescope_capture_lost_events',
       help: 'Entries BullMQ trimmed from an events stream before any collector read them (every collector, since the stream began)',
       labelNames: ['stream'] as const,
       registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of (await statusForScrape()) ?? []) this.set({ stream: s.streamKey }, s.lostEvents);
+      },
     });
 
     const queueLabels = new Set<string>();

@@ -1,3 +1,4 @@
+import type { IngestStatus } from '@queuescope/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import { DependencyUnavailableError } from '../errors.js';
 import { streamStatus } from '../capture/stream-status.js';
@@ -9,7 +10,7 @@ import { streamStatus } from '../capture/stream-status.js';
  * collector owns it, and warnings; plus totals.
  */
 const ingest: FastifyPluginAsync = async (app) => {
-  app.get('/api/v1/ingest/status', { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } }, async () => {
+  app.get('/api/v1/ingest/status', { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } }, async (): Promise<IngestStatus> => {
     try {
       const streams = await streamStatus(app.redis, app.capture.sources());
       return {

@@ -1,4 +1,4 @@
-import { ingestStream, queueKeys, type JobEvent } from '@queuescope/contracts';
+import { ingestStream, type JobEvent } from '@queuescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import { pollQuery } from '../../../../test/support/questdb.js';
@@ -25,7 +25,7 @@ function event(overrides: Partial<JobEvent> = {}): JobEvent {
 describe('POST /api/v1/events', () => {
   const ctx = useCollector(config);
   const post = (payload: unknown) => ctx.app.inject({ method: 'POST', url: '/api/v1/events', payload: payload as object });
-  const consumerOf = (streamKey: string) => ctx.app.consumers.find((c) => c.stats.streamKey === streamKey)!;
+  const ingest = () => ctx.app.capture.sources().find((s) => s.stats.streamKey === ingestStream(config.namespace))!;
 
   it('stores events of a known queue and of a queue outside QUEUE_NAMES, injection-looking text verbatim', async () => {
     const runId = uniqueRunId('events');
@@ -52,10 +52,9 @@ describe('POST /api/v1/events', () => {
       { queue: 'payment', event: 'failed', job_id: nasty, attempt: 2, wait_ms: null, latency_ms: 7, error: `boom ${nasty}` },
       { queue: 'emails', event: 'added', job_id: 'e1', attempt: 0, wait_ms: null, latency_ms: null, error: null },
     ]);
-    // 'emails' took the shared ingest stream, the others their queue's stream.
+    // All of them took the ingest stream, never a BullMQ events stream.
     // (Stats move right after the ack, which may trail the rows' visibility by a moment.)
-    await expect.poll(() => consumerOf(ingestStream(config.namespace)).stats.eventsWritten, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => consumerOf(queueKeys(config.namespace, 'payment').events).stats.eventsWritten, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => ingest().stats.eventsWritten, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     const tables = await ctx.db.query<{ n: number }>(`SELECT count() AS n FROM tables() WHERE table_name = 'job_events'`);
     expect(tables.rows[0]?.n).toBe(1);
   });
@@ -104,8 +103,7 @@ describe('POST /api/v1/events', () => {
 
   it('accepts 5000 events in one request, 500 per stream entry', async () => {
     const runId = uniqueRunId('max');
-    const consumer = consumerOf(queueKeys(config.namespace, 'webhook').events);
-    const entriesBefore = consumer.stats.entriesStored;
+    const entriesBefore = ingest().stats.entriesRead;
     const events = Array.from({ length: 5000 }, (_, i) =>
       event({ run_id: runId, queue: 'webhook', event: 'completed', job_id: `0192f0c2-7d1e-7c4a-9b1e-${String(i).padStart(12, '0')}`, job_name: 'deliver', attempt: 1, worker: 'worker-host-01:12345', run_ms: 12.25, latency_ms: 40.75 }),
     );
@@ -113,7 +111,7 @@ describe('POST /api/v1/events', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 5000 });
     await pollQuery<{ n: number }>(ctx.db, `SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId], (r) => r[0]?.n === 5000, 60_000);
-    await expect.poll(() => consumer.stats.entriesStored - entriesBefore, { timeout: 10_000 }).toBe(10);
+    await expect.poll(() => ingest().stats.entriesRead - entriesBefore, { timeout: 10_000 }).toBe(10);
   });
 
   it('answers 4xx for oversize batches: 5001 events → 400 naming events and the limit; > 5 MiB → 413', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeEntry, ingestStream, isQueueName, queueKeys, type EventType, type JobEvent } from '@queuescope/contracts';
+import { encodeEntry, ingestStream, type EventType, type JobEvent } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -68,10 +68,9 @@ describe('timeseries API', () => {
   let db: pg.Client;
   let redis: Redis;
 
-  /** XADD events the way workers do; the collector's consumers store them in job_events. */
+  /** XADD rows to the ingest stream, as `POST /api/v1/events` does; the capture stores them in job_events. */
   async function publish(events: JobEvent[]): Promise<void> {
-    const key = isQueueName(events[0]!.queue) ? queueKeys(config.namespace, events[0]!.queue).events : ingestStream(config.namespace);
-    await redis.xadd(key, '*', ...encodeEntry(events));
+    await redis.xadd(ingestStream(config.namespace), '*', ...encodeEntry(events));
     await pollQuery<{ n: number }>(db, 'SELECT count() AS n FROM job_events WHERE run_id = $1', [events[0]!.run_id], (rows) => rows[0]?.n === events.length);
   }
 
