@@ -106,6 +106,11 @@ export interface QueueSummary extends QueueStats {
   /** Highest sampled depth during the run (counts); null before the samplers saw the queue. */
   peakDepth: { waiting: number; delayed: number; active: number } | null;
   slo: { target: SloTarget | null; verdict: Verdict; checks: SloCheck[] };
+  /**
+   * Entries of this queue's events stream that BullMQ trimmed before any collector read them while
+   * the run lasted (`capture_gaps`): events missing from these numbers. 0 is the normal case.
+   */
+  lostEvents: number;
 }
 
 export interface RunSummary {
@@ -113,6 +118,8 @@ export interface RunSummary {
   verdict: Verdict;
   /** Accepted jobs over all queues. */
   jobs: number;
+  /** Events lost to trimming over all queues of the run (see {@link QueueSummary.lostEvents}). */
+  lostEvents: number;
   queues: QueueSummary[];
   /** The client side next to the queue side: per-second totals from `load_metrics`, and the generator's own whole-run numbers. */
   client: { perSecond: LoadTotals[]; summary: Run['clientSummary'] };

@@ -2,7 +2,7 @@ import { isQueueName, type Config, type QueueStats, type QueueSummary, type Run,
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { loadTotals } from '../db/queries/load-metrics.js';
-import { peakDepth, queueStats } from '../db/queries/summary.js';
+import { lostEvents, peakDepth, queueStats } from '../db/queries/summary.js';
 
 export type { QueueSummary, RunSummary, SloCheck, Verdict } from '@queuescope/contracts';
 
@@ -40,16 +40,19 @@ export function runWindow(run: Run): { from: string; to: string } {
 export async function summarize(db: Kysely<Database>, config: Config, run: Run): Promise<RunSummary> {
   const to = run.endedAt ?? new Date().toISOString();
   const window = runWindow(run);
-  const [stats, depth, load] = await Promise.all([
+  const [stats, depth, load, lost] = await Promise.all([
     queueStats(db, run.id, window),
     peakDepth(db, { namespace: config.namespace, from: run.startedAt, to }),
     loadTotals(db, run.id, window),
+    lostEvents(db, { from: run.startedAt, to }),
   ]);
   const queues = stats.map((s) => ({
     ...s,
     peakDepth: depth.get(s.queue) ?? null,
     slo: judge(s, isQueueName(s.queue) ? config.queues[s.queue].slo : null),
+    lostEvents: lost.get(s.queue) ?? 0,
   }));
   const jobs = queues.reduce((n, q) => n + q.jobs, 0);
-  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), jobs, queues, client: { perSecond: load, summary: run.clientSummary } };
+  const lostTotal = queues.reduce((n, q) => n + q.lostEvents, 0);
+  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), jobs, lostEvents: lostTotal, queues, client: { perSecond: load, summary: run.clientSummary } };
 }

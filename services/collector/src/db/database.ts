@@ -76,10 +76,22 @@ export interface RedisStatsTable {
   ping_ms: number;
 }
 
+/** Entries BullMQ trimmed from an events stream before any collector read them; one row per detection. */
+export interface CaptureGapsTable {
+  /** When the capture noticed (Redis clock, ms precision). */
+  ts: Date;
+  /** The events stream key. */
+  stream: string;
+  queue: string;
+  /** Entries lost (count). */
+  lost: number;
+}
+
 export interface Database {
   job_events: JobEventsTable;
   runs: RunsTable;
   load_metrics: LoadMetricsTable;
   queue_depth: QueueDepthTable;
   redis_stats: RedisStatsTable;
+  capture_gaps: CaptureGapsTable;
 }

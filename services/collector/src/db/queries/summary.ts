@@ -120,3 +120,10 @@ export async function peakDepth(db: Kysely<Database>, q: { namespace: string; fr
     GROUP BY queue`.execute(db);
   return new Map(rows.map((r) => [r.queue, { waiting: r.waiting, delayed: r.delayed, active: r.active }]));
 }
+
+/** Entries trimmed unread per queue in [from, to] (`capture_gaps`, counts). */
+export async function lostEvents(db: Kysely<Database>, q: { from: string; to: string }): Promise<Map<string, number>> {
+  const { rows } = await sql<{ queue: string; lost: number }>`
+    SELECT queue, sum(lost) AS lost FROM capture_gaps WHERE ts >= ${q.from} AND ts <= ${q.to} GROUP BY queue`.execute(db);
+  return new Map(rows.map((r) => [r.queue, r.lost]));
+}
