@@ -2,6 +2,7 @@ import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type Ca
 import type { FastifyBaseLogger } from 'fastify';
 import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type RawEntry } from './bullmq-mapper.js';
 import type { CaptureRedis } from './scripts.js';
+import { retentionWarning } from './retention.js';
 
 /**
  * One events stream the collector captures:
@@ -45,6 +46,9 @@ export type SourceStats = Pick<
   StreamStatus,
   'streamKey' | 'queue' | 'kind' | 'owned' | 'entriesRead' | 'eventsWritten' | 'entriesReclaimed' | 'lostEvents' | 'malformedEntries' | 'entriesPerSec' | 'openJobs' | 'lastEventTs' | 'lastWriteAt'
 >;
+
+/** How often an owned stream's retention is checked against its rate, ms. */
+const RETENTION_CHECK_MS = 60_000;
 
 const isState = (field: string): boolean => !field.startsWith('__');
 
@@ -133,6 +137,7 @@ export class StreamSource {
     const entries = reclaimed.length > 0 ? [...reclaimed, ...fresh] : fresh;
     this.stats.entriesRead += entries.length;
     this.updateRate(fresh.length);
+    await this.checkRetention();
     const batch: Batch = { source: this, ids: entries.map(([id]) => id), rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
     if (entries.length === 0) return batch;
     if (this.spec.kind === 'rows') batch.rows = await this.decodeRows(entries);
@@ -174,6 +179,16 @@ export class StreamSource {
   }
 
   private lastPollAt = 0;
+  private lastRetentionCheck = 0;
+
+  /** Every minute while owning a BullMQ stream: warn in the log when it holds too little history for the rate. */
+  private async checkRetention(): Promise<void> {
+    if (!this.spec.meta || Date.now() - this.lastRetentionCheck < RETENTION_CHECK_MS) return;
+    this.lastRetentionCheck = Date.now();
+    const maxLen = await this.redis.hget(this.spec.meta, 'opts.maxLenEvents');
+    const warning = retentionWarning(maxLen === null ? null : Number(maxLen), this.stats.entriesPerSec);
+    if (warning) this.log.warn({ stream: this.spec.streamKey }, warning);
+  }
 
   /** Exponentially smoothed entries/s (time constant ~10 s). */
   private updateRate(entries: number): void {

@@ -1,14 +1,10 @@
 import { COLLECTOR_GROUP, type StreamStatus } from '@queuescope/contracts';
 import type { Redis } from 'ioredis';
+import { retentionWarning } from './retention.js';
 import type { StreamSource } from './stream-source.js';
 
 export type { StreamStatus } from '@queuescope/contracts';
 
-/**
- * Seconds of history BullMQ's stream should hold at the observed rate: less, and a collector pause
- * (a restart, a lease takeover, a QuestDB outage) can let BullMQ trim entries nobody read.
- */
-export const MIN_HISTORY_S = 30;
 
 type XinfoGroups = (string | number | null)[][];
 
@@ -43,11 +39,8 @@ export async function streamStatus(redis: Redis, sources: readonly StreamSource[
       const warnings: string[] = [];
       // Every collector's count, kept in Redis by the read script.
       const s = { ...source.stats, lostEvents: Number(lost ?? 0) };
-      if (maxLenEvents !== null && s.entriesPerSec > 0 && maxLenEvents < s.entriesPerSec * MIN_HISTORY_S) {
-        warnings.push(
-          `maxLenEvents ${maxLenEvents} holds ${(maxLenEvents / s.entriesPerSec).toFixed(1)} s at ${Math.round(s.entriesPerSec)} entries/s (< ${MIN_HISTORY_S} s): raise streams.events.maxLen (EVENTS_MAX_LEN)`,
-        );
-      }
+      const retention = retentionWarning(maxLenEvents, s.entriesPerSec);
+      if (retention) warnings.push(retention);
       if (s.lostEvents > 0) warnings.push(`${s.lostEvents} entries were trimmed before any collector read them`);
       return { ...s, length, pending, unread, lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest), maxLenEvents, owner, warnings };
     }),
