@@ -1,101 +1,119 @@
 /**
- * `npm run bench:pipeline`: jobs/s through the whole pipeline (HTTP → BullMQ → 5 worker processes
- * → streams → collector → QuestDB) and the freshness lag of SQL (now − newest `ts` visible, sampled
- * every 100 ms while the load runs). Handlers do no simulated work (LATENCY fixed:0, no failures)
- * so the figure is the pipeline's own capacity. Prints raw numbers; never gates anything.
+ * `npm run bench:pipeline`: the whole queuescope stack (collector, producer, N worker processes,
+ * QuestDB) under autocannon at 1000 connections, no-op jobs (LATENCY fixed:0, no failures), so
+ * the figures are the pipeline's own capacity. Reports separately:
  *
- * Options: --seconds 20 --connections 100 --workers 5
+ * - HTTP: accepted req/s, p50/p99, errors, timeouts, non-2xx (what clients see);
+ * - end to end: jobs/s finished during the load (completed + failed rows whose ts lies in the load
+ *   window), and over the whole run (first `added` to last finished row);
+ * - freshness of SQL (bench/lib/freshness.ts): per probe event, time first visible in SQL − ts,
+ *   and now − newest visible ts, both polled every 100 ms during the load;
+ * - CPU per process and Redis's costliest commands during the load, and the capture invariants.
+ *
+ * Target (issue #8): freshness p99 ≤ 2 s at ≥ 3000 jobs/s.
+ *
+ * Options: --duration 20s --connections 1000 --workers 5 --probes 20 (probe jobs per second)
  */
-import { randomUUID } from 'node:crypto';
-import { parseConfig } from '@queuescope/contracts';
+import { QUEUE_NAMES, parseConfig } from '@queuescope/contracts';
 import autocannon from 'autocannon';
 import { Command } from 'commander';
-import pg from 'pg';
-import { freePort, spawnService, waitFor, waitForHttp, type ServiceProcess } from '../test/support/processes.js';
+import type pg from 'pg';
+import { ENDPOINTS } from '../loadtest/scenarios/index.js';
+import { parseDuration } from '../loadtest/src/duration.js';
+import { formatCpu } from './lib/cpu.js';
+import { FreshnessSampler, startProbes, type FreshnessSamples } from './lib/freshness.js';
+import { fmt, percentile } from './lib/numbers.js';
+import { questdbClient, verifyRun } from './lib/questdb.js';
+import { connect, finishedJobs, formatCommandDeltas, waitForDrain } from './lib/redis.js';
+import { createRun, finishRun, measure, processEnv, startStack } from './lib/stacks.js';
 
 const opts = new Command('bench:pipeline')
-  .option('--seconds <n>', 'load duration', Number, 20)
-  .option('--connections <n>', 'concurrent HTTP connections', Number, 100)
+  .option('--duration <d>', 'load duration', parseDuration, 20_000)
+  .option('--connections <n>', 'concurrent HTTP connections', Number, 1000)
   .option('--workers <n>', 'worker processes', Number, 5)
+  .option('--probes <n>', 'probe jobs per second for per-event freshness', Number, 20)
   .parse()
-  .opts<{ seconds: number; connections: number; workers: number }>();
+  .opts<{ duration: number; connections: number; workers: number; probes: number }>();
 
-const runId = `bench-${randomUUID()}`;
-const [producerPort, collectorPort] = [await freePort(), await freePort()];
-const env: Record<string, string> = {
-  ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>),
-  QS_NAMESPACE: `bench-${randomUUID().slice(0, 8)}`,
-  PRODUCER_PORT: String(producerPort),
-  COLLECTOR_PORT: String(collectorPort),
-  LOG_LEVEL: 'warn',
-  ...Object.fromEntries(['PAYMENT', 'NOTIFICATION', 'WEBHOOK'].flatMap((q) => [[`QUEUE_${q}_LATENCY`, 'fixed:0'], [`QUEUE_${q}_FAILURE_RATE`, '0']])),
-};
-const config = parseConfig(env);
-const procs: ServiceProcess[] = [spawnService('collector', env)];
-await waitForHttp(`http://127.0.0.1:${collectorPort}/readyz`, procs[0]);
-for (let i = 0; i < opts.workers; i++) procs.push(spawnService('worker', env));
-const producer = spawnService('producer', env);
-procs.push(producer);
-await waitForHttp(`http://127.0.0.1:${producerPort}/readyz`, producer);
-await new Promise((r) => setTimeout(r, 2000));
+/** No simulated work and no failures: the pipeline's own capacity. */
+const NO_OP_QUEUES = Object.fromEntries(QUEUE_NAMES.flatMap((q) => [[`QUEUE_${q.toUpperCase()}_LATENCY`, 'fixed:0'], [`QUEUE_${q.toUpperCase()}_FAILURE_RATE`, '0']]));
+/** Every probe job writes added, active, completed. */
+const ROWS_PER_PROBE = 3;
 
-const db = new pg.Client({ ...config.questdb.pg, types: { getTypeParser: (oid: number, f?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, f as 'text')) } as pg.CustomTypesConfig });
-await db.connect();
-const lags: number[] = [];
-let sampling = true;
-const sampler = (async () => {
-  while (sampling) {
-    const { rows } = await db.query<{ newest: Date | null }>(`SELECT max(ts) AS newest FROM job_events WHERE run_id = $1`, [runId]);
-    const newest = rows[0]?.newest;
-    // pg parses TIMESTAMP in local time; QuestDB sends UTC.
-    if (newest) lags.push(Date.now() - (newest.getTime() - newest.getTimezoneOffset() * 60_000));
-    await new Promise((r) => setTimeout(r, 100));
-  }
-})();
+const config = parseConfig(processEnv());
+const redis = connect(config.redisUrl);
+const db = await questdbClient(config);
 
-const bodies = [
-  { path: '/api/v1/payments', body: { amount: 10, currency: 'EUR', customerId: 'c' } },
-  { path: '/api/v1/notifications', body: { channel: 'email', to: 'a@b.c', message: 'hi' } },
-  { path: '/api/v1/webhooks', body: { url: 'https://example.com/h', event: 'e' } },
-];
-console.log(`load: ${opts.connections} connections for ${opts.seconds} s, ${opts.workers} worker processes, run ${runId}`);
-const result = await autocannon({
-  url: `http://127.0.0.1:${producerPort}`,
-  connections: opts.connections,
-  duration: opts.seconds,
-  requests: bodies.map((b) => ({ method: 'POST', path: b.path, headers: { 'content-type': 'application/json', 'x-run-id': runId }, body: JSON.stringify(b.body) })),
-});
-const accepted = result['2xx'];
-await waitFor('all accepted jobs completed in QuestDB', async () => {
-  const { rows } = await db.query<{ n: number }>(`SELECT count() AS n FROM job_events WHERE run_id = $1 AND event = 'completed'`, [runId]);
-  return rows[0]!.n >= accepted;
-}, 300_000, 500);
-sampling = false;
-await sampler;
-const { rows } = await db.query<{ n: number; first: Date; last: Date }>(
-  `SELECT count() AS n, min(ts) AS first, max(ts) AS last FROM job_events WHERE run_id = $1 AND event IN ('added', 'completed')`,
-  [runId],
-);
-const spanS = (rows[0]!.last.getTime() - rows[0]!.first.getTime()) / 1000;
-lags.sort((a, b) => a - b);
-const pct = (p: number): number => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN;
-console.log(
-  JSON.stringify(
-    {
-      accepted,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      httpReqPerSec: result.requests.average,
-      httpP99Ms: result.latency.p99,
-      jobsPerSecEndToEnd: accepted / spanS,
-      firstAddedToLastCompletedS: spanS,
-      freshnessLagMs: { samples: lags.length, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: lags.at(-1) },
-    },
-    null,
-    2,
-  ),
-);
-await db.end();
-await Promise.all(procs.map((p) => p.kill('SIGTERM')));
+/** autocannon in a worker thread, so its event loop never delays the freshness polls of this one. */
+function load(url: string, runId: string): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: opts.connections,
+    duration: opts.duration / 1000,
+    workers: 1,
+    requests: Object.values(ENDPOINTS).map((e, i) => ({ method: 'POST', path: e.path, headers: { 'content-type': 'application/json', 'x-run-id': runId }, body: JSON.stringify(e.body(i)) })),
+  });
+}
+
+/** Finished jobs (completed + failed rows) with ts in [fromMs, toMs). */
+async function finishedBetween(client: pg.Client, runId: string, fromMs: number, toMs: number): Promise<number> {
+  const { rows } = await client.query(`SELECT count() AS n FROM job_events WHERE run_id = $1 AND event IN ('completed', 'failed') AND ts >= ${fromMs * 1000} AND ts < ${toMs * 1000}`, [runId]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Seconds from the run's first `added` row to its last finished row. */
+async function runSpanSeconds(client: pg.Client, runId: string): Promise<number> {
+  const { rows } = await client.query(`SELECT cast(min(ts) AS LONG) AS first, cast(max(ts) AS LONG) AS last FROM job_events WHERE run_id = $1`, [runId]);
+  return (Number(rows[0]?.last) - Number(rows[0]?.first)) / 1e6;
+}
+
+const dist = (ms: readonly number[]): string => `p50 ${fmt(percentile(ms, 0.5))} ms  p99 ${fmt(percentile(ms, 0.99))} ms  max ${fmt(percentile(ms, 1))} ms`;
+
+function printFreshness(f: FreshnessSamples, probeRows: number): void {
+  const missed = probeRows - f.perEvent.length;
+  console.log(`freshness per event (first visible in SQL − ts, ${f.perEvent.length} probe rows, polled every 100 ms): ${dist(f.perEvent)}${missed > 0 ? `  (${missed} probe rows not seen in time)` : ''}`);
+  console.log(`freshness of the newest row (poll time − newest visible ts, ${f.newest.length} polls during the load): ${dist(f.newest)}`);
+}
+
+const stack = await startStack('queuescope', { workers: opts.workers, redis, env: NO_OP_QUEUES });
+try {
+  const runId = await createRun(stack, { name: 'bench pipeline', engine: 'autocannon', config: { connections: opts.connections, workers: opts.workers, durationMs: opts.duration } });
+  const probeRunId = `${runId}-probe`;
+  console.log(`load: ${opts.connections} connections for ${opts.duration / 1000} s (autocannon), ${opts.workers} worker processes, no-op jobs, run ${runId}`);
+
+  const sampler = new FreshnessSampler(db, runId, probeRunId);
+  const probes = startProbes(stack.url, probeRunId, opts.probes);
+  const loadStart = Date.now();
+  const { value: http, cpu, commands } = await measure(stack, redis, () => load(stack.url, runId));
+  const loadEnd = Date.now();
+  sampler.sampleNewest = false;
+  const probed = await probes.stop();
+  await sampler.waitForProbeRows(probed.accepted * ROWS_PER_PROBE, 30_000);
+  const freshness = await sampler.stop();
+  await finishRun(stack, runId);
+
+  const accepted = http['2xx'];
+  console.log(
+    `HTTP: ${accepted} accepted, ${fmt(accepted / (opts.duration / 1000))} accepted req/s  p50 ${fmt(http.latency.p50)} ms  p99 ${fmt(http.latency.p99)} ms  ` +
+      `errors ${http.errors}  timeouts ${http.timeouts}  non-2xx ${http.non2xx}  (probes: ${probed.accepted} of ${probed.sent} accepted)`,
+  );
+  console.log(`cpu % of one core: ${formatCpu(cpu)}`);
+  console.log(`redis commands by time: ${formatCommandDeltas(commands)}`);
+  // autocannon drops the requests in flight when it stops (up to one per connection) but the
+  // producer still adds their jobs, so BullMQ's own count is the truth to check against.
+  await waitForDrain(redis, stack.queues);
+  const jobs = (await finishedJobs(redis, stack.queues)) - probed.accepted;
+  const check = await verifyRun(db, { runId, namespace: stack.namespace, expected: { jobs, what: `jobs BullMQ finished (${jobs - accepted} more than accepted responses: requests cut off by autocannon at the end)` }, unanswered: 0 }, (l) => console.log(l));
+  const duringLoad = (await finishedBetween(db, runId, loadStart, loadEnd)) / ((loadEnd - loadStart) / 1000);
+  const span = await runSpanSeconds(db, runId);
+  console.log(`end to end: ${fmt(duringLoad)} jobs/s finished during the load; all ${check.jobs} jobs in ${fmt(span, 1)} s from first added to last finished (${fmt(check.jobs / span)} jobs/s)`);
+  printFreshness(freshness, probed.accepted * ROWS_PER_PROBE);
+  const p99 = percentile(freshness.perEvent, 0.99);
+  const met = p99 <= 2000 && duringLoad >= 3000;
+  console.log(`target freshness p99 ≤ 2000 ms at ≥ 3000 jobs/s: ${met ? 'met' : 'NOT met'} (p99 ${fmt(p99)} ms at ${fmt(duringLoad)} jobs/s)`);
+} finally {
+  await stack.stop();
+  await db.end();
+  await redis.quit();
+}
 process.exit(0);
