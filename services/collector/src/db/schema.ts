@@ -1,4 +1,5 @@
 import { JOB_EVENT_COLUMNS, JOB_EVENT_DEDUP_KEYS } from '@queuescope/contracts';
+import { bucketOf } from './histogram.js';
 
 /** QuestDB type of each `job_events` column (DESIGN.md "Event schema"), in contract order. */
 export const JOB_EVENT_COLUMN_TYPES: Record<(typeof JOB_EVENT_COLUMNS)[number], string> = {
@@ -27,6 +28,31 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
   ) TIMESTAMP(ts) PARTITION BY HOUR WAL
   DEDUP UPSERT KEYS(${JOB_EVENT_DEDUP_KEYS.join(', ')})`,
   // (job_events.run_id is indexed: see SYMBOL_INDEXES.)
+  // Per-second pre-aggregates of job_events (DESIGN invariant 5: still SQL over the history, kept
+  // by QuestDB itself, refreshed after every commit of job_events): what summaries, comparisons,
+  // charts and the live tick read, so their cost follows the number of seconds and buckets asked
+  // for, not the number of events stored. Counts per event and attempt:
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS event_counts_1s AS (
+    SELECT ts, run_id, queue, event, attempt, count() AS n, min(ts) AS first_ts, max(ts) AS last_ts
+    FROM job_events
+    SAMPLE BY 1s
+  ) PARTITION BY DAY`,
+  ...(['latency_ms', 'wait_ms', 'run_ms'] as const).map(
+    // Log-bucket histograms of each duration (db/histogram.ts): count, smallest, largest and sum per bucket.
+    (column) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${column.replace('_ms', '')}_hist_1s AS (
+    SELECT ts, run_id, queue, ${bucketOf(column)} AS b, count() AS n, min(${column}) AS lo, max(${column}) AS hi, sum(${column}) AS total
+    FROM job_events
+    WHERE ${column} IS NOT NULL
+    SAMPLE BY 1s
+  ) PARTITION BY DAY`,
+  ),
+  // Which worker processes started attempts, per minute (diagnosis counts them per queue).
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS workers_1m AS (
+    SELECT ts, run_id, queue, worker, count() AS attempts
+    FROM job_events
+    WHERE event = 'active'
+    SAMPLE BY 1m
+  ) PARTITION BY DAY`,
   // One row per run; finishing a run writes the row again with the same (ts, id): the upsert
   // replaces it, so a run is one row whose latest version wins.
   `CREATE TABLE IF NOT EXISTS runs (

@@ -4,13 +4,13 @@ import type { TimeWindow } from './compare.js';
 
 /**
  * Distinct worker processes (`host:pid`) that started attempts, per queue of one run
- * (`count_distinct(worker)` over its `active` events).
+ * (`count_distinct(worker)` over the per-minute `workers_1m` view of its `active` events).
  */
 export async function workersPerQueue(db: Kysely<Database>, runId: string, window: TimeWindow): Promise<Map<string, number>> {
   const { rows } = await sql<{ queue: string; workers: number }>`
     SELECT queue, count_distinct(worker) AS workers
-    FROM job_events
-    WHERE run_id = ${runId} AND event = 'active' AND ts >= ${window.from} AND ts <= ${window.to}
+    FROM workers_1m
+    WHERE run_id = ${runId} AND ts >= ${new Date(Math.floor(Date.parse(window.from) / 60_000) * 60_000).toISOString()} AND ts <= ${window.to}
     GROUP BY queue`.execute(db);
   return new Map(rows.map((r) => [r.queue, r.workers]));
 }

@@ -1,10 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import type { QueueStats } from '@queuescope/contracts';
+import type { Percentiles, QueueStats } from '@queuescope/contracts';
 import type { Database } from '../database.js';
+import { durationStats, type DurationStats } from './durations.js';
 
 export type { Percentiles, QueueStats } from '@queuescope/contracts';
 
-interface Row {
+interface CountRow {
   queue: string;
   jobs: number;
   completed: number;
@@ -13,102 +14,79 @@ interface Row {
   retries: number;
   jobs_retried: number;
   stalled: number;
-  throughput: number | null;
-  arrival_rate: number | null;
-  mean_run_ms: number | null;
-  latency_p50: number | null;
-  latency_p95: number | null;
-  latency_p99: number | null;
-  latency_max: number | null;
-  wait_p50: number | null;
-  wait_p95: number | null;
-  wait_p99: number | null;
-  wait_max: number | null;
-  run_p50: number | null;
-  run_p95: number | null;
-  run_p99: number | null;
-  run_max: number | null;
-  retry_rate: number | null;
-  failure_rate: number | null;
   first_ts: Date | null;
   last_ts: Date | null;
+  /** Seconds from the first to the last event, µs-exact (a JS Date keeps only ms). */
+  span_s: number | null;
+  /** Seconds from the first to the last `added`. */
+  arrival_span_s: number | null;
 }
 
 /** NaN (QuestDB's "no value" for some aggregates over empty input) → null. */
 const num = (v: number | null | undefined): number | null => (v === null || v === undefined || Number.isNaN(v) ? null : v);
 
 /**
- * Per-queue statistics of one run, one scan of `job_events`: counts by event, percentiles
- * (`approx_percentile(…, 3)`, HdrHistogram with 3 significant digits, ≤ 0.1 % error) of
- * latency / wait / run in ms, throughput and arrival rate in jobs/s, retry and failure rates 0..1.
- * `wait_ms` exists only on first-attempt `active` rows, `run_ms` on terminal rows, `latency_ms` on
- * `completed`/`failed` rows, so each percentile reads only its own rows.
+ * Per-queue statistics of one run, from the per-second views (db/schema.ts), never the raw events:
+ * counts by event from `event_counts_1s`; percentiles (nearest rank, within 0.5 %) of latency /
+ * wait / run in ms, their max and the mean run time from the `*_hist_1s` histograms; throughput and
+ * arrival rate in jobs/s; retry and failure rates 0..1. `jobsRetried` counts jobs that needed more
+ * than one attempt (their final row's attempt > 1).
  */
-export async function queueStats(db: Kysely<Database>, runId: string, window?: { from: string; to: string }): Promise<QueueStats[]> {
-  // The time window only prunes partitions; the run id alone decides which rows count.
-  const inWindow = window ? sql`AND ts >= ${window.from} AND ts <= ${window.to}` : sql``;
-  const { rows } = await sql<Row>`
-    SELECT queue, jobs, completed, failed, attempts, retries, jobs_retried, stalled,
-           (completed + failed) / ((cast(last_ts AS long) - cast(first_ts AS long)) / 1e6) AS throughput,
-           (jobs - 1) / ((cast(last_added AS long) - cast(first_added AS long)) / 1e6) AS arrival_rate,
-           mean_run_ms,
-           latency_p50, latency_p95, latency_p99, latency_max,
-           wait_p50, wait_p95, wait_p99, wait_max,
-           run_p50, run_p95, run_p99, run_max,
-           retries / cast(attempts AS double) AS retry_rate,
-           failed / cast(completed + failed AS double) AS failure_rate,
-           first_ts, last_ts
-    FROM (
+export async function queueStats(db: Kysely<Database>, runId: string, window: { from: string; to: string }): Promise<QueueStats[]> {
+  const quantiles = [0.5, 0.95, 0.99];
+  const [counts, latency, wait, run] = await Promise.all([
+    sql<CountRow>`
+      SELECT queue, jobs, completed, failed, attempts, retries, jobs_retried, stalled, first_ts, last_ts,
+             (cast(last_ts AS long) - cast(first_ts AS long)) / 1e6 AS span_s,
+             (cast(last_added AS long) - cast(first_added AS long)) / 1e6 AS arrival_span_s
+      FROM (
       SELECT queue,
-             sum(CASE WHEN event = 'added' THEN 1 ELSE 0 END) AS jobs,
-             sum(CASE WHEN event = 'completed' THEN 1 ELSE 0 END) AS completed,
-             sum(CASE WHEN event = 'failed' THEN 1 ELSE 0 END) AS failed,
-             sum(CASE WHEN event = 'active' THEN 1 ELSE 0 END) AS attempts,
-             sum(CASE WHEN event = 'retried' THEN 1 ELSE 0 END) AS retries,
-             count_distinct(CASE WHEN event = 'retried' THEN job_id END) AS jobs_retried,
-             sum(CASE WHEN event = 'stalled' THEN 1 ELSE 0 END) AS stalled,
-             avg(run_ms) AS mean_run_ms,
-             approx_percentile(latency_ms, 0.5, 3) AS latency_p50,
-             approx_percentile(latency_ms, 0.95, 3) AS latency_p95,
-             approx_percentile(latency_ms, 0.99, 3) AS latency_p99,
-             max(latency_ms) AS latency_max,
-             approx_percentile(wait_ms, 0.5, 3) AS wait_p50,
-             approx_percentile(wait_ms, 0.95, 3) AS wait_p95,
-             approx_percentile(wait_ms, 0.99, 3) AS wait_p99,
-             max(wait_ms) AS wait_max,
-             approx_percentile(run_ms, 0.5, 3) AS run_p50,
-             approx_percentile(run_ms, 0.95, 3) AS run_p95,
-             approx_percentile(run_ms, 0.99, 3) AS run_p99,
-             max(run_ms) AS run_max,
-             min(ts) AS first_ts,
-             max(ts) AS last_ts,
-             min(CASE WHEN event = 'added' THEN ts END) AS first_added,
-             max(CASE WHEN event = 'added' THEN ts END) AS last_added
-      FROM job_events
-      WHERE run_id = ${runId} ${inWindow}
+             sum(CASE WHEN event = 'added' THEN n ELSE 0 END) AS jobs,
+             sum(CASE WHEN event = 'completed' THEN n ELSE 0 END) AS completed,
+             sum(CASE WHEN event = 'failed' THEN n ELSE 0 END) AS failed,
+             sum(CASE WHEN event = 'active' THEN n ELSE 0 END) AS attempts,
+             sum(CASE WHEN event = 'retried' THEN n ELSE 0 END) AS retries,
+             sum(CASE WHEN event IN ('completed', 'failed') AND attempt > 1 THEN n ELSE 0 END) AS jobs_retried,
+             sum(CASE WHEN event = 'stalled' THEN n ELSE 0 END) AS stalled,
+             min(first_ts) AS first_ts,
+             max(last_ts) AS last_ts,
+             min(CASE WHEN event = 'added' THEN first_ts END) AS first_added,
+             max(CASE WHEN event = 'added' THEN last_ts END) AS last_added
+      FROM event_counts_1s
+      WHERE run_id = ${runId} AND ts >= ${window.from} AND ts <= ${window.to}
       GROUP BY queue
-    )
-    ORDER BY queue`.execute(db);
-  return rows.map((r) => ({
-    queue: r.queue,
-    jobs: r.jobs,
-    completed: r.completed,
-    failed: r.failed,
-    attempts: r.attempts,
-    retries: r.retries,
-    jobsRetried: r.jobs_retried,
-    stalled: r.stalled,
-    throughput: num(r.throughput),
-    arrivalRate: num(r.arrival_rate),
-    meanRunMs: num(r.mean_run_ms),
-    latency: { p50: num(r.latency_p50), p95: num(r.latency_p95), p99: num(r.latency_p99), max: num(r.latency_max) },
-    wait: { p50: num(r.wait_p50), p95: num(r.wait_p95), p99: num(r.wait_p99), max: num(r.wait_max) },
-    run: { p50: num(r.run_p50), p95: num(r.run_p95), p99: num(r.run_p99), max: num(r.run_max) },
-    retryRate: num(r.retry_rate),
-    failureRate: num(r.failure_rate),
-    firstEventAt: r.first_ts ? r.first_ts.toISOString() : null,
-    lastEventAt: r.last_ts ? r.last_ts.toISOString() : null,
-  }));
+      )
+      ORDER BY queue`.execute(db),
+    durationStats(db, 'latency_ms', { runId, window }, quantiles),
+    durationStats(db, 'wait_ms', { runId, window }, quantiles),
+    durationStats(db, 'run_ms', { runId, window }, quantiles),
+  ]);
+  const percentiles = (s: DurationStats | undefined): Percentiles => ({ p50: s?.values[0] ?? null, p95: s?.values[1] ?? null, p99: s?.values[2] ?? null, max: s?.max ?? null });
+  return counts.rows.map((r) => {
+    const runs = run.get(r.queue);
+    const span = num(r.span_s);
+    const arrivals = num(r.arrival_span_s);
+    return {
+      queue: r.queue,
+      jobs: r.jobs,
+      completed: r.completed,
+      failed: r.failed,
+      attempts: r.attempts,
+      retries: r.retries,
+      jobsRetried: r.jobs_retried,
+      stalled: r.stalled,
+      throughput: span ? (r.completed + r.failed) / span : null,
+      arrivalRate: arrivals ? (r.jobs - 1) / arrivals : null,
+      meanRunMs: runs && runs.n > 0 ? runs.total / runs.n : null,
+      latency: percentiles(latency.get(r.queue)),
+      wait: percentiles(wait.get(r.queue)),
+      run: percentiles(runs),
+      retryRate: r.attempts > 0 ? r.retries / r.attempts : null,
+      failureRate: r.completed + r.failed > 0 ? r.failed / (r.completed + r.failed) : null,
+      firstEventAt: r.first_ts ? r.first_ts.toISOString() : null,
+      lastEventAt: r.last_ts ? r.last_ts.toISOString() : null,
+    };
+  });
 }
 
 /** Highest sampled depth per queue in [from, to]: waiting, delayed and active jobs (counts). */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../database.js';
+import { BUCKET_VALUE } from '../histogram.js';
 
 /**
  * Time series for charts (STYLE R14): every value is bucketed and aggregated by QuestDB
@@ -50,6 +51,8 @@ interface Grid {
   /** Exact window as bind parameters. */
   fromIso: string;
   toIso: string;
+  /** `from` floored to its second: the per-second views stamp a second's events with its start. */
+  secondFromIso: string;
 }
 
 /** Buckets of `stepSeconds` needed to cover [from, to) when aligned to the calendar (UTC). */
@@ -74,6 +77,7 @@ function grid(q: SeriesQuery): Grid {
     toLit: sql.lit(new Date(start + n * stepMs).toISOString()),
     fromIso: q.from.toISOString(),
     toIso: q.to.toISOString(),
+    secondFromIso: new Date(Math.floor(q.from.getTime() / 1000) * 1000).toISOString(),
   };
 }
 
@@ -99,16 +103,16 @@ function pivot(g: Grid, out: TimeSeries['series'], prefix: string, stats: Record
 
 const runFilter = (q: SeriesQuery) => (q.runId === undefined ? sql.raw('') : sql`AND run_id = ${q.runId}`);
 
-/** Queues with any `job_events` row in the window (of the run), sorted. */
+/** Queues with any event in the window (of the run), sorted; read from the per-second counts. */
 async function eventQueues(db: Kysely<Database>, q: SeriesQuery, g: Grid): Promise<string[]> {
   const { rows } = await sql<{ queue: string }>`
-    SELECT DISTINCT queue FROM job_events
-    WHERE ts >= ${g.fromIso} AND ts < ${g.toIso} ${runFilter(q)}
+    SELECT DISTINCT queue FROM event_counts_1s
+    WHERE ts >= ${g.secondFromIso} AND ts < ${g.toIso} ${runFilter(q)}
     ORDER BY queue`.execute(db);
   return rows.map((r) => r.queue);
 }
 
-/** Events per second per queue: count of matching rows in a bucket / step; 0 for an empty bucket. */
+/** Events per second per queue: matching events in a bucket / step (from `event_counts_1s`); 0 for an empty bucket. */
 async function eventRate(db: Kysely<Database>, q: SeriesQuery, events: RawBuilder<unknown>): Promise<TimeSeries> {
   const g = grid(q);
   const out: TimeSeries = { ts: g.ts, series: {} };
@@ -116,8 +120,8 @@ async function eventRate(db: Kysely<Database>, q: SeriesQuery, events: RawBuilde
   for (const queue of await eventQueues(db, q, g)) {
     const { rows } = await sql<BucketRow>`
       SELECT ts, cast(coalesce(n, 0) AS double) / ${sql.lit(q.stepSeconds)} AS rate FROM (
-        SELECT ts, count() AS n FROM job_events
-        WHERE queue = ${queue} AND ${events} ${runFilter(q)} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
+        SELECT ts, sum(n) AS n FROM event_counts_1s
+        WHERE queue = ${queue} AND ${events} ${runFilter(q)} AND ts >= ${g.secondFromIso} AND ts < ${g.toIso}
         SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(0) ALIGN TO CALENDAR
       )`.execute(db);
     pivot(g, out.series, queue, { rate: 'rate' }, rows);
@@ -125,18 +129,33 @@ async function eventRate(db: Kysely<Database>, q: SeriesQuery, events: RawBuilde
   return out;
 }
 
-/** p50/p95/p99 of one `*_ms` column per queue (`approx_percentile(…, 3)`, ≤ 0.1 % error); null for an empty bucket. */
-async function percentiles(db: Kysely<Database>, q: SeriesQuery, column: 'latency_ms' | 'wait_ms', events: RawBuilder<unknown>): Promise<TimeSeries> {
+/**
+ * p50/p95/p99 of one duration per queue and bucket, ms (nearest rank within 0.5 %, db/histogram.ts):
+ * the histogram view's buckets are merged per time bucket, and a running count per time bucket
+ * finds each rank. Null for an empty bucket.
+ */
+async function percentiles(db: Kysely<Database>, q: SeriesQuery, view: 'latency_hist_1s' | 'wait_hist_1s'): Promise<TimeSeries> {
   const g = grid(q);
   const out: TimeSeries = { ts: g.ts, series: {} };
   if (g.ts.length === 0) return out;
-  const v = sql.ref(column);
+  const pick = (quantile: number, name: string) =>
+    sql`min(CASE WHEN cum >= greatest(1, ceil(${sql.lit(quantile)} * cnt)) THEN v END) AS ${sql.ref(name)}`;
   for (const queue of await eventQueues(db, q, g)) {
     const { rows } = await sql<BucketRow>`
-      SELECT ts, approx_percentile(${v}, 0.5, 3) AS p50, approx_percentile(${v}, 0.95, 3) AS p95, approx_percentile(${v}, 0.99, 3) AS p99
-      FROM job_events
-      WHERE queue = ${queue} AND ${events} ${runFilter(q)} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
-      SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(NULL) ALIGN TO CALENDAR`.execute(db);
+      SELECT ts, ${pick(0.5, 'p50')}, ${pick(0.95, 'p95')}, ${pick(0.99, 'p99')}
+      FROM (
+        SELECT ts, ${BUCKET_VALUE} AS v,
+               sum(n) OVER (PARTITION BY ts ORDER BY b ROWS UNBOUNDED PRECEDING) AS cum,
+               sum(n) OVER (PARTITION BY ts) AS cnt
+        FROM (
+          SELECT timestamp_floor(${sql.lit(`${q.stepSeconds}s`)}, ts) AS ts, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi
+          FROM ${sql.table(view)}
+          WHERE queue = ${queue} ${runFilter(q)} AND ts >= ${g.secondFromIso} AND ts < ${g.toIso}
+          GROUP BY 1, b
+        )
+      )
+      GROUP BY ts
+      ORDER BY ts`.execute(db);
     pivot(g, out.series, queue, { p50: 'p50', p95: 'p95', p99: 'p99' }, rows);
   }
   return out;
@@ -149,12 +168,12 @@ export function throughput(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSe
 
 /** End-to-end latency `latency_ms` of `completed`/`failed` jobs per queue: `<queue>.p50|p95|p99`, ms; null when none. */
 export function latency(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
-  return percentiles(db, q, 'latency_ms', sql`event IN ('completed', 'failed')`);
+  return percentiles(db, q, 'latency_hist_1s');
 }
 
 /** Message delay `wait_ms` of first attempts (`active`, attempt 1) per queue: `<queue>.p50|p95|p99`, ms; null when none. */
 export function wait(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
-  return percentiles(db, q, 'wait_ms', sql`event = 'active' AND attempt = 1`);
+  return percentiles(db, q, 'wait_hist_1s');
 }
 
 /** Attempts that failed and will be retried (`retried`) per second, per queue (`<queue>.rate`, 1/s; 0 when none). */
