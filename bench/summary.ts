@@ -1,88 +1,181 @@
 /**
- * `npm run bench:summary`: how fast `GET /api/v1/runs/:id/summary` answers over a run with one
- * million stored events (issue 3). Writes the events once through ILP (a synthetic run: three
- * queues, every job added → active → completed, some retried), then times the endpoint.
+ * `npm run bench:summary`: what an answer costs over a run of many stored events (issue 13).
  *
- * Options: --events 1000000 --repeat 20
+ * Writes two synthetic runs of `--events` events each through ILP (three queues; every job added →
+ * active → completed, one in ten retried once; each run's events start when it is created, ~10k
+ * events/s), waits until QuestDB's per-second views hold them, then times through the collector's
+ * own routes (in-process, `inject`):
+ * - the run summary (`GET /api/v1/runs/:id/summary`), `--repeat` times;
+ * - the compare of the two runs (`GET /api/v1/compare`);
+ * - a one-hour latency time series at a 1 s step (`GET /api/v1/timeseries`);
+ * - the live tick's queries over its 5 s window, once when 1 million events are stored and once
+ *   when everything is, to show that its cost does not grow with history.
+ * Also prints `EXPLAIN` of the summary's histogram query. Never gates anything; the last line is
+ * `summary over <n> events: median <ms> ms`.
+ *
+ * Options: --events 10000000 --repeat 10
  */
 import { randomUUID } from 'node:crypto';
 import { Sender } from '@questdb/nodejs-client';
 import { QUEUE_NAMES, parseConfig } from '@queuescope/contracts';
 import { Command } from 'commander';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import pg from 'pg';
 import app from '../services/collector/src/app.js';
+import { newestEventTs, queueSeconds, workerSeconds } from '../services/collector/src/db/queries/live.js';
+import { fmt, median, percentile } from './lib/numbers.js';
 
 const opts = new Command('bench:summary')
-  .option('--events <n>', 'events in the run', Number, 1_000_000)
-  .option('--repeat <n>', 'timed requests', Number, 20)
+  .option('--events <n>', 'events in each of the two runs', Number, 10_000_000)
+  .option('--repeat <n>', 'timed requests per measurement', Number, 10)
   .parse()
   .opts<{ events: number; repeat: number }>();
+
+/** Spacing of job starts in the synthetic runs, µs: 2.5 jobs per ms, ~10k events/s. */
+const JOB_SPACING_US = 100;
+const LIVE_WINDOW_MS = 5000;
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
 const config = parseConfig({ ...env, QS_NAMESPACE: `bench-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'warn' });
 const server = Fastify({ logger: false });
 await server.register(fp(app), { config, samplers: false });
 await server.ready();
-
-const runId = `bench-summary-${randomUUID()}`;
-const created = await server.inject({ method: 'POST', url: '/api/v1/runs', payload: { id: runId, name: 'summary benchmark' } });
-if (created.statusCode !== 201) throw new Error(created.body);
-
-console.log(`writing ${opts.events} events for run ${runId} …`);
-const sender = await Sender.fromConfig(config.questdb.ilpConf);
-const start = Date.now() * 1000;
-let written = 0;
-let job = 0;
-const writeStarted = performance.now();
-while (written < opts.events) {
-  const queue = QUEUE_NAMES[job % 3]!;
-  const jobId = `bench-${job}`;
-  const enqueued = start + job * 50;
-  const wait = (job * 7919) % 200;
-  const run = 5 + ((job * 104729) % 300);
-  const retried = job % 10 === 0;
-  const rows: [string, number, number, Record<string, number>][] = [['added', 0, enqueued, {}], ['active', 1, enqueued + wait * 1000, { wait_ms: wait }]];
-  if (retried) rows.push(['retried', 1, enqueued + (wait + run) * 1000, { run_ms: run }], ['active', 2, enqueued + (wait + run + 20) * 1000, {}]);
-  const attempt = retried ? 2 : 1;
-  const done = enqueued + (wait + run + (retried ? 20 + run : 0)) * 1000;
-  rows.push(['completed', attempt, done, { run_ms: run, latency_ms: (done - enqueued) / 1000 }]);
-  for (const [event, att, ts, fields] of rows) {
-    const row = sender.table('job_events').symbol('run_id', runId).symbol('queue', queue).symbol('event', event).symbol('job_name', 'bench').symbol('worker', 'bench:1').stringColumn('job_id', jobId).intColumn('attempt', att);
-    for (const [k, v] of Object.entries(fields)) row.floatColumn(k, v);
-    await row.at(ts, 'us');
-    written++;
-  }
-  job++;
-  if (written % 50_000 < rows.length) await sender.flush();
-}
-await sender.flush();
-await sender.close();
-console.log(`wrote ${written} rows in ${((performance.now() - writeStarted) / 1000).toFixed(1)} s; waiting until all are visible …`);
-
 const db = new pg.Client({ ...config.questdb.pg });
 await db.connect();
-for (;;) {
-  const { rows } = await db.query<{ n: string }>(`SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId]);
-  if (Number(rows[0]!.n) >= written) break;
-  await new Promise((r) => setTimeout(r, 500));
-}
-await db.end();
+const count = async (text: string, params: unknown[]): Promise<number> => Number((await db.query<{ n: string }>(text, params)).rows[0]?.n ?? 0);
 
-const times: number[] = [];
-let body = '';
-for (let i = 0; i < opts.repeat + 2; i++) {
-  const t = performance.now();
-  const res = await server.inject({ url: `/api/v1/runs/${runId}/summary` });
-  const ms = performance.now() - t;
-  if (res.statusCode !== 200) throw new Error(res.body);
-  body = res.body;
-  if (i >= 2) times.push(ms); // first two warm the JIT and QuestDB's page cache
+/** Time `n` calls of `work` after 2 warm-ups; ms. */
+async function timed(n: number, work: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    const t = performance.now();
+    await work();
+    if (i >= 2) times.push(performance.now() - t);
+  }
+  return times;
 }
-times.sort((a, b) => a - b);
-const jobs = (JSON.parse(body) as { queues: { jobs: number }[] }).queues.reduce((n, q) => n + q.jobs, 0);
-console.log(
-  JSON.stringify({ events: written, jobs, requests: times.length, medianMs: times[Math.floor(times.length / 2)], p95Ms: times[Math.floor(times.length * 0.95)] ?? times.at(-1), maxMs: times.at(-1) }, null, 2),
+
+async function get(server: FastifyInstance, url: string): Promise<string> {
+  const res = await server.inject({ url });
+  if (res.statusCode !== 200) throw new Error(`${url} → ${res.statusCode} ${res.body.slice(0, 300)}`);
+  return res.body;
+}
+
+const line = (label: string, times: number[]): string => `${label.padEnd(44)} median ${fmt(median(times))} ms  p95 ${fmt(percentile(times, 0.95))} ms  (${times.length} requests)`;
+
+/**
+ * Write `events` rows of one run whose jobs start at `startUs` (epoch µs), every JOB_SPACING_US.
+ * `onProgress(written)` is called after each flush. Returns the ts of the last event, µs.
+ */
+async function writeRun(runId: string, events: number, startUs: number, onProgress: (written: number, lastTs: number) => Promise<void>): Promise<number> {
+  const sender = await Sender.fromConfig(config.questdb.ilpConf);
+  let written = 0;
+  let lastTs = startUs;
+  for (let job = 0; written < events; job++) {
+    const queue = QUEUE_NAMES[job % 3]!;
+    const jobId = `${runId}-${job}`;
+    const enqueued = startUs + job * JOB_SPACING_US;
+    const wait = (job * 7919) % 200;
+    const run = 5 + ((job * 104729) % 300);
+    const retried = job % 10 === 0;
+    const rows: [string, number, number, Record<string, number>][] = [['added', 0, enqueued, {}], ['active', 1, enqueued + wait * 1000, { wait_ms: wait }]];
+    if (retried) rows.push(['retried', 1, enqueued + (wait + run) * 1000, { run_ms: run }], ['active', 2, enqueued + (wait + run + 20) * 1000, {}]);
+    const done = enqueued + (wait + run + (retried ? 20 + run : 0)) * 1000;
+    rows.push(['completed', retried ? 2 : 1, done, { run_ms: run, latency_ms: (done - enqueued) / 1000 }]);
+    for (const [event, attempt, ts, fields] of rows) {
+      const row = sender.table('job_events').symbol('run_id', runId).symbol('queue', queue).symbol('event', event).symbol('job_name', 'bench').symbol('worker', `bench:${job % 5}`).stringColumn('job_id', jobId).intColumn('attempt', attempt);
+      for (const [k, v] of Object.entries(fields)) row.floatColumn(k, v);
+      await row.at(ts, 'us');
+      written++;
+      lastTs = Math.max(lastTs, ts);
+    }
+    if (written % 200_000 < rows.length) {
+      await sender.flush();
+      await onProgress(written, lastTs);
+    }
+  }
+  await sender.flush();
+  await sender.close();
+  await onProgress(written, lastTs);
+  return lastTs;
+}
+
+/** Wait until job_events and the per-second counts view both hold `rows` events of `runId`. */
+async function visible(runId: string, rows: number): Promise<void> {
+  for (;;) {
+    const [raw, view] = await Promise.all([
+      count('SELECT count() AS n FROM job_events WHERE run_id = $1', [runId]),
+      count('SELECT sum(n) AS n FROM event_counts_1s WHERE run_id = $1', [runId]),
+    ]);
+    process.stdout.write(`\r  visible: ${raw} rows, ${view} in the views of ${rows}   `);
+    if (raw >= rows && view >= rows) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  process.stdout.write('\n');
+}
+
+/** The live tick's event queries over the 5 s ending at `endMs` (the run filter of a dashboard watching it). */
+async function liveTick(runId: string, endMs: number): Promise<number[]> {
+  const kdb = server.db;
+  const w = { from: new Date(endMs - LIVE_WINDOW_MS).toISOString(), to: new Date(endMs).toISOString(), runId };
+  return timed(opts.repeat, async () => {
+    await Promise.all([queueSeconds(kdb, w), workerSeconds(kdb, w), newestEventTs(kdb, runId)]);
+  });
+}
+
+const runs = [`bench-a-${randomUUID()}`, `bench-b-${randomUUID()}`];
+const starts: number[] = [];
+const ends: number[] = [];
+const results: string[] = [];
+let tickAt1M: number[] | undefined;
+
+for (const [i, runId] of runs.entries()) {
+  const created = await server.inject({ method: 'POST', url: '/api/v1/runs', payload: { id: runId, name: `summary benchmark ${i === 0 ? 'A' : 'B'}` } });
+  if (created.statusCode !== 201) throw new Error(created.body);
+  starts.push(Date.parse((JSON.parse(created.body) as { startedAt: string }).startedAt) * 1000);
+  console.log(`writing ${opts.events} events for run ${runId} …`);
+  const t = performance.now();
+  const lastTs = await writeRun(runId, opts.events, starts[i]!, async (written, last) => {
+    process.stdout.write(`\r  written ${written}   `);
+    if (i === 0 && !tickAt1M && written >= 1_000_000) {
+      await visible(runId, written);
+      tickAt1M = await liveTick(runId, last / 1000);
+    }
+  });
+  ends.push(lastTs);
+  console.log(`\n  wrote in ${((performance.now() - t) / 1000).toFixed(1)} s; events span ${new Date(starts[i]! / 1000).toISOString()} .. ${new Date(lastTs / 1000).toISOString()}`);
+  await visible(runId, opts.events);
+  const finished = await server.inject({ method: 'POST', url: `/api/v1/runs/${runId}/finish` });
+  if (finished.statusCode !== 200) throw new Error(finished.body);
+}
+
+const [a, b] = runs as [string, string];
+const stored = await count('SELECT count() AS n FROM job_events', []);
+console.log(`job_events holds ${stored} rows in all`);
+
+const explain = await db.query<{ QUERY_PLAN: string }>(
+  `EXPLAIN SELECT queue, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi FROM latency_hist_1s WHERE run_id = $1 GROUP BY queue, b`,
+  [a],
 );
+console.log(`EXPLAIN (the summary's histogram scan):\n${explain.rows.map((r) => `  ${Object.values(r)[0]}`).join('\n')}`);
+
+let body = '';
+const summary = await timed(opts.repeat, async () => {
+  body = await get(server, `/api/v1/runs/${a}/summary`);
+});
+const jobs = (JSON.parse(body) as { queues: { jobs: number }[] }).queues.reduce((n, q) => n + q.jobs, 0);
+results.push(line(`summary (${jobs} jobs)`, summary));
+results.push(line('compare of the two runs', await timed(opts.repeat, async () => void (await get(server, `/api/v1/compare?a=${a}&b=${b}`)))));
+const hourFrom = new Date(Math.floor(starts[0]! / 1000 / 1000) * 1000 - 300_000);
+const hour = `from=${encodeURIComponent(hourFrom.toISOString())}&to=${encodeURIComponent(new Date(hourFrom.getTime() + 3600_000).toISOString())}`;
+results.push(line('timeseries latency, 1 h at 1 s (all runs)', await timed(opts.repeat, async () => void (await get(server, `/api/v1/timeseries?metric=latency&step=1s&${hour}`)))));
+results.push(line('timeseries throughput, 1 h at 1 s (all runs)', await timed(opts.repeat, async () => void (await get(server, `/api/v1/timeseries?metric=throughput&step=1s&${hour}`)))));
+if (tickAt1M) results.push(line('live tick, 1 000 000 events stored', tickAt1M));
+results.push(line(`live tick, ${stored} events stored`, await liveTick(b, ends[1]! / 1000)));
+
+console.log(results.join('\n'));
+await db.end();
 await server.close();
+console.log(`summary over ${opts.events} events: median ${fmt(median(summary))} ms`);
+process.exit(0);
