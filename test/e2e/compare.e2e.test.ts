@@ -44,11 +44,8 @@ interface Comparison {
   queues: { queue: QueueName; a: { completed: number } | null; b: { completed: number } | null; metrics: Record<string, Metric> }[];
 }
 
-describe('compare two real runs', () => {
-  const runA = uniqueRunId('compare-a');
-  const runB = uniqueRunId('compare-b');
-  let stack: TestStack;
-  let comparison: Comparison;
+/** Sending runs through one stack: `send` jobs and wait until BullMQ finished them; `runOnce` creates, sends and finishes a run. */
+function runner(stack: TestStack, jobsPerQueue: number) {
   /** Jobs per queue sent to this stack so far (warm-ups included): BullMQ's finished count must reach it. */
   let sentPerQueue = 0;
 
@@ -73,18 +70,27 @@ describe('compare two real runs', () => {
     const post = (path: string, body?: object): Promise<Response> =>
       fetch(`${stack.collectorUrl}${path}`, { method: 'POST', ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
     expect((await post('/api/v1/runs', { name: runId, id: runId })).status).toBe(201);
-    await send(runId, JOBS_PER_QUEUE);
+    await send(runId, jobsPerQueue);
     expect((await post(`/api/v1/runs/${runId}/finish`)).status).toBe(200);
     await waitFor(`QuestDB holds every finished job of ${runId}`, async () => {
       const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { queues: { completed: number; failed: number }[] };
-      return summary.queues.length === 3 && summary.queues.every((q) => q.completed + q.failed === JOBS_PER_QUEUE);
+      return summary.queues.length === 3 && summary.queues.every((q) => q.completed + q.failed === jobsPerQueue);
     }, 30_000, 300);
   };
 
+  return { send, runOnce };
+}
+
+describe('compare two real runs', () => {
+  const runA = uniqueRunId('compare-a');
+  const runB = uniqueRunId('compare-b');
+  let stack: TestStack;
+  let comparison: Comparison;
   beforeAll(async () => {
     // One stack, runs one after the other, each after a warm-up outside the runs: a cold process
     // (JIT, first connections) adds a latency tail that would make the first run look slower.
     stack = await startStack({ ...SAME, ...NO_FAILURES }, 1);
+    const { send, runOnce } = runner(stack, JOBS_PER_QUEUE);
     await send(uniqueRunId('warm-up'), WARM_UP);
     await runOnce(runA);
     // Run B: the same, but the worker's webhook handler is ~70× slower.
@@ -148,5 +154,38 @@ describe('compare two real runs', () => {
     expect(same.status).toBe(200);
     const verdicts = new Set(((await same.json()) as Comparison).queues.flatMap((q) => Object.values(q.metrics).map((m) => m.verdict)));
     expect([...verdicts].filter((v) => v !== 'unchanged' && v !== 'no-data')).toEqual([]);
+  });
+});
+
+/**
+ * Issue 13: an A/A pair (two runs of the same config, back to back, the queues' seed profiles with
+ * their failure rates) must read `unchanged` everywhere with the default rule: differences too
+ * small to matter against each queue's SLO, or a few jobs, are not changes.
+ */
+describe('compare an A/A pair', () => {
+  let stack: TestStack;
+  let comparison: Comparison;
+
+  beforeAll(async () => {
+    stack = await startStack({}, 1);
+    const { send, runOnce } = runner(stack, 200);
+    await send(uniqueRunId('warm-up'), WARM_UP);
+    const [a, b] = [uniqueRunId('aa-a'), uniqueRunId('aa-b')];
+    await runOnce(a);
+    await runOnce(b);
+    const res = await fetch(`${stack.collectorUrl}/api/v1/compare?a=${a}&b=${b}`);
+    expect(res.status).toBe(200);
+    comparison = (await res.json()) as Comparison;
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('calls nothing better or worse', () => {
+    const changed = comparison.queues.flatMap((q) => Object.values(q.metrics).filter((m) => m.verdict === 'better' || m.verdict === 'worse').map((m) => `${q.queue} ${JSON.stringify(m)}`));
+    expect(changed).toEqual([]);
+    // It did compare: every queue has values on both sides.
+    for (const q of comparison.queues) expect([q.a?.completed, q.b?.completed].every((n) => (n ?? 0) > 0)).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { Config } from '@queuescope/contracts';
+import type { Config, SloTarget } from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { percentileIntervals, sampleSizes, type DurationColumn, type PercentileSpec } from '../db/queries/compare.js';
@@ -19,6 +19,12 @@ import { runWindow, summarize, type QueueSummary, type RunSummary, type Verdict 
  * - Throughput, stalled attempts and peak waiting depth have no sampling distribution here:
  *   significant when |Δ%| ≥ minEffectPct.
  *
+ * - Practical threshold (so an A/A pair of identical runs reads `unchanged`): a change must also be
+ *   large enough to matter. Durations: |Δ| ≥ 5 % of the queue's SLO target (p95 target for p50, p95,
+ *   wait and run; p99 target for p99). Failure rate: |Δ| ≥ 20 % of the SLO's error-rate budget.
+ *   Retry rate: |Δ| ≥ 1 percentage point. Stalled attempts and peak waiting: |Δ| ≥ 10 jobs.
+ *   Queues without an SLO (attached apps) have no duration or failure-rate threshold.
+ *
  * Δ = b − a and Δ% = (b − a) / a · 100 (null when a is 0 or missing; from a = 0 any non-zero
  * change passes the minimum effect). A significant change is `better` or `worse` by direction:
  * lower is better for everything except throughput. Otherwise `unchanged` (no significant change);
@@ -30,11 +36,47 @@ export const COMPARE_RULE =
   'significant when the intervals do not overlap AND |deltaPct| ≥ minEffectPct AND both runs have ≥ minSamples values. ' +
   'Rates (retry rate = retries/attempts, failure rate = failed/finished): pooled two-proportion z-test on the counts, significant when |z| ≥ 1.96 AND |deltaPct| ≥ minEffectPct. ' +
   'Throughput, stalled and peak waiting depth (no sampling distribution): significant when |deltaPct| ≥ minEffectPct. ' +
+  'Practical threshold, also required: durations |delta| ≥ 5 % of the queue\'s SLO target (p95 target; p99 target for latency p99); ' +
+  'failure rate |delta| ≥ 20 % of the SLO error-rate budget; retry rate |delta| ≥ 1 percentage point; stalled and peak waiting |delta| ≥ 10 jobs; none for queues without an SLO. ' +
   'delta = b − a; deltaPct = (b − a)/a·100, null when a is 0 or missing (then any non-zero change passes the minimum effect). ' +
   'Significant changes are better/worse by direction (lower is better except throughput); otherwise unchanged; no-data when either run lacks the value.';
 
 /** z of a two-sided 95 % interval or test. */
 export const Z95 = 1.96;
+
+/** Share of a queue's SLO target a duration must move by to matter (see {@link COMPARE_RULE}). */
+export const SLO_SHARE = 0.05;
+/** Share of the SLO's error-rate budget the failure rate must move by to matter. */
+export const ERROR_BUDGET_SHARE = 0.2;
+/** Smallest retry-rate change that matters, as a rate (1 percentage point). */
+export const MIN_RETRY_RATE_DELTA = 0.01;
+/** Smallest change of a job count (stalled attempts, peak waiting) that matters, jobs. */
+export const MIN_COUNT_DELTA = 10;
+
+/**
+ * The smallest |Δ| of `metric` that matters for a queue with SLO `slo`, in the metric's unit, and
+ * what it is in words; 0 when there is none.
+ */
+export function practicalThreshold(metric: CompareMetric, slo: SloTarget | null): { min: number; what: string } {
+  switch (metric) {
+    case 'latency_p99_ms':
+      return slo ? { min: SLO_SHARE * slo.p99Ms, what: `${SLO_SHARE * 100} % of the SLO p99 ${slo.p99Ms} ms` } : { min: 0, what: 'none (no SLO)' };
+    case 'latency_p50_ms':
+    case 'latency_p95_ms':
+    case 'wait_p95_ms':
+    case 'run_p95_ms':
+      return slo ? { min: SLO_SHARE * slo.p95Ms, what: `${SLO_SHARE * 100} % of the SLO p95 ${slo.p95Ms} ms` } : { min: 0, what: 'none (no SLO)' };
+    case 'failure_rate':
+      return slo ? { min: ERROR_BUDGET_SHARE * slo.maxErrorRate, what: `${ERROR_BUDGET_SHARE * 100} % of the SLO error rate ${slo.maxErrorRate}` } : { min: 0, what: 'none (no SLO)' };
+    case 'retry_rate':
+      return { min: MIN_RETRY_RATE_DELTA, what: '1 percentage point' };
+    case 'stalled':
+    case 'peak_waiting':
+      return { min: MIN_COUNT_DELTA, what: `${MIN_COUNT_DELTA} jobs` };
+    case 'throughput_per_s':
+      return { min: 0, what: 'none' };
+  }
+}
 
 export interface CompareOptions {
   /** Smallest |Δ%| that counts as a change, percent. @defaultValue 10 */
@@ -154,7 +196,7 @@ function effect(a: number, b: number, minEffectPct: number): Effect {
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
 
-function verdictOf(metric: CompareMetric, a: number | null, b: number | null, test: ChangeTest, significant: (e: Effect) => string | null, opts: CompareOptions): MetricComparison {
+function verdictOf(metric: CompareMetric, a: number | null, b: number | null, test: ChangeTest, significant: (e: Effect) => string | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
   const lowerIsBetter = metric !== 'throughput_per_s';
   if (a === null || b === null) {
     return { metric, lowerIsBetter, a, b, delta: null, deltaPct: null, verdict: 'no-data', reason: `no value in run ${a === null ? 'a' : 'b'}`, test };
@@ -165,13 +207,17 @@ function verdictOf(metric: CompareMetric, a: number | null, b: number | null, te
     const reason = e.delta === 0 ? 'no change' : `|deltaPct| ${fmt(Math.abs(e.deltaPct ?? 0))} < minEffectPct ${opts.minEffectPct}`;
     return { ...base, verdict: 'unchanged', reason };
   }
+  const threshold = practicalThreshold(metric, slo);
+  if (Math.abs(e.delta) < threshold.min) {
+    return { ...base, verdict: 'unchanged', reason: `|delta| ${fmt(Math.abs(e.delta))} < practical threshold ${fmt(threshold.min)} (${threshold.what})` };
+  }
   const notSignificant = significant(e);
   if (notSignificant) return { ...base, verdict: 'unchanged', reason: notSignificant };
   const improved = lowerIsBetter ? b < a : b > a;
   return { ...base, verdict: improved ? 'better' : 'worse', reason: 'significant change' };
 }
 
-function comparePercentile(metric: PercentileMetric, a: PercentileEstimate | null, b: PercentileEstimate | null, opts: CompareOptions): MetricComparison {
+function comparePercentile(metric: PercentileMetric, a: PercentileEstimate | null, b: PercentileEstimate | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
   const bounded = a?.lo != null && a.hi != null && b?.lo != null && b.hi != null;
   const overlap = bounded ? a.lo! <= b.hi! && b.lo! <= a.hi! : null;
   const test: ChangeTest = { kind: 'percentile', a, b, overlap };
@@ -180,10 +226,10 @@ function comparePercentile(metric: PercentileMetric, a: PercentileEstimate | nul
     if (na < opts.minSamples || nb < opts.minSamples) return `too few values (a: ${na}, b: ${nb}; minSamples ${opts.minSamples})`;
     if (overlap !== false) return 'confidence intervals overlap';
     return null;
-  }, opts);
+  }, opts, slo);
 }
 
-function compareProportion(metric: 'retry_rate' | 'failure_rate', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions): MetricComparison {
+function compareProportion(metric: 'retry_rate' | 'failure_rate', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
   const counts = (s: QueueSummary | null): { events: number; total: number } | null => {
     if (!s) return null;
     return metric === 'retry_rate' ? { events: s.retries, total: s.attempts } : { events: s.failed, total: s.completed + s.failed };
@@ -193,30 +239,32 @@ function compareProportion(metric: 'retry_rate' | 'failure_rate', a: QueueSummar
   const value = (s: QueueSummary | null): number | null => (s ? (metric === 'retry_rate' ? s.retryRate : s.failureRate) : null);
   return verdictOf(metric, value(a), value(b), { kind: 'proportion', a: ca, b: cb, z }, () =>
     z === null || Math.abs(z) < Z95 ? `|z| ${z === null ? 'undefined' : fmt(Math.abs(z))} < ${Z95}` : null,
-  opts);
+  opts, slo);
 }
 
-function compareEffect(metric: 'throughput_per_s' | 'stalled' | 'peak_waiting', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions): MetricComparison {
+function compareEffect(metric: 'throughput_per_s' | 'stalled' | 'peak_waiting', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
   const value = (s: QueueSummary | null): number | null => {
     if (!s) return null;
     if (metric === 'throughput_per_s') return s.throughput;
     return metric === 'stalled' ? s.stalled : (s.peakDepth?.waiting ?? null);
   };
-  return verdictOf(metric, value(a), value(b), { kind: 'effect' }, () => null, opts);
+  return verdictOf(metric, value(a), value(b), { kind: 'effect' }, () => null, opts, slo);
 }
 
 /** Compare one queue of two runs, metric by metric, by {@link COMPARE_RULE}. Pure. */
 export function compareQueue(queue: string, a: QueueSide | null, b: QueueSide | null, opts: CompareOptions): QueueComparison {
   const [sa, sb] = [a?.summary ?? null, b?.summary ?? null];
+  // The SLO the queue is judged by now (run b), else the one run a had.
+  const slo = sb?.slo.target ?? sa?.slo.target ?? null;
   const metrics = {} as Record<CompareMetric, MetricComparison>;
   for (const m of Object.keys(PERCENTILE_METRICS) as PercentileMetric[]) {
-    metrics[m] = comparePercentile(m, a?.percentiles[m] ?? null, b?.percentiles[m] ?? null, opts);
+    metrics[m] = comparePercentile(m, a?.percentiles[m] ?? null, b?.percentiles[m] ?? null, opts, slo);
   }
-  metrics.throughput_per_s = compareEffect('throughput_per_s', sa, sb, opts);
-  metrics.retry_rate = compareProportion('retry_rate', sa, sb, opts);
-  metrics.failure_rate = compareProportion('failure_rate', sa, sb, opts);
-  metrics.stalled = compareEffect('stalled', sa, sb, opts);
-  metrics.peak_waiting = compareEffect('peak_waiting', sa, sb, opts);
+  metrics.throughput_per_s = compareEffect('throughput_per_s', sa, sb, opts, slo);
+  metrics.retry_rate = compareProportion('retry_rate', sa, sb, opts, slo);
+  metrics.failure_rate = compareProportion('failure_rate', sa, sb, opts, slo);
+  metrics.stalled = compareEffect('stalled', sa, sb, opts, slo);
+  metrics.peak_waiting = compareEffect('peak_waiting', sa, sb, opts, slo);
   return { queue, a: sa, b: sb, metrics };
 }
 

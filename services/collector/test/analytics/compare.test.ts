@@ -115,8 +115,13 @@ describe('compare analytics on real SQL results', () => {
     expect(small.test.kind === 'percentile' && small.test.overlap).toBe(false);
     expect(small.verdict).toBe('unchanged');
     expect(small.reason).toMatch(/minEffectPct 10/);
+    // Below the minimum effect's reach, 5 % of ~20 ms is still far under 5 % of webhook's 1000 ms SLO: it does not matter.
     const strict = compareSides(sides.a, sides.c, { minEffectPct: 2, minSamples: 30 }).queues.find((q) => q.queue === 'webhook')!.metrics.latency_p95_ms;
-    expect(strict.verdict).toBe('worse');
+    expect(strict.verdict).toBe('unchanged');
+    expect(strict.reason).toMatch(/practical threshold 50 \(5 % of the SLO p95 1000 ms\)/);
+    // A queue without an SLO has no practical threshold: the statistics alone decide.
+    const wide = compareSides(sides.c, sides.d, { minEffectPct: 2, minSamples: 30 }).queues.find((q) => q.queue === 'wide')!.metrics.run_p95_ms;
+    expect(wide.reason).not.toMatch(/practical/);
     const few = compareSides(sides.a, sides.b, { minEffectPct: 10, minSamples: N + 1 }).queues.find((q) => q.queue === 'webhook')!.metrics.latency_p95_ms;
     expect(few.verdict).toBe('unchanged');
     expect(few.reason).toMatch(/too few values/);
