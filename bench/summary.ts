@@ -16,8 +16,7 @@
  * Options: --events 10000000 --repeat 10
  */
 import { randomUUID } from 'node:crypto';
-import { Sender } from '@questdb/nodejs-client';
-import { QUEUE_NAMES, parseConfig } from '@queuescope/contracts';
+import { parseConfig } from '@queuescope/contracts';
 import { Command } from 'commander';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -25,6 +24,7 @@ import pg from 'pg';
 import app from '../services/collector/src/app.js';
 import { newestEventTs, queueSeconds, workerSeconds } from '../services/collector/src/db/queries/live.js';
 import { fmt, median, percentile } from './lib/numbers.js';
+import { writeRun } from './lib/synthetic.js';
 
 const opts = new Command('bench:summary')
   .option('--events <n>', 'events in each of the two runs', Number, 10_000_000)
@@ -32,8 +32,6 @@ const opts = new Command('bench:summary')
   .parse()
   .opts<{ events: number; repeat: number }>();
 
-/** Spacing of job starts in the synthetic runs, µs: 2.5 jobs per ms, ~10k events/s. */
-const JOB_SPACING_US = 100;
 const LIVE_WINDOW_MS = 5000;
 
 const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>;
@@ -63,43 +61,6 @@ async function get(server: FastifyInstance, url: string): Promise<string> {
 }
 
 const line = (label: string, times: number[]): string => `${label.padEnd(44)} median ${fmt(median(times))} ms  p95 ${fmt(percentile(times, 0.95))} ms  (${times.length} requests)`;
-
-/**
- * Write `events` rows of one run whose jobs start at `startUs` (epoch µs), every JOB_SPACING_US.
- * `onProgress(written)` is called after each flush. Returns the ts of the last event, µs.
- */
-async function writeRun(runId: string, events: number, startUs: number, onProgress: (written: number, lastTs: number) => Promise<void>): Promise<number> {
-  const sender = await Sender.fromConfig(config.questdb.ilpConf);
-  let written = 0;
-  let lastTs = startUs;
-  for (let job = 0; written < events; job++) {
-    const queue = QUEUE_NAMES[job % 3]!;
-    const jobId = `${runId}-${job}`;
-    const enqueued = startUs + job * JOB_SPACING_US;
-    const wait = (job * 7919) % 200;
-    const run = 5 + ((job * 104729) % 300);
-    const retried = job % 10 === 0;
-    const rows: [string, number, number, Record<string, number>][] = [['added', 0, enqueued, {}], ['active', 1, enqueued + wait * 1000, { wait_ms: wait }]];
-    if (retried) rows.push(['retried', 1, enqueued + (wait + run) * 1000, { run_ms: run }], ['active', 2, enqueued + (wait + run + 20) * 1000, {}]);
-    const done = enqueued + (wait + run + (retried ? 20 + run : 0)) * 1000;
-    rows.push(['completed', retried ? 2 : 1, done, { run_ms: run, latency_ms: (done - enqueued) / 1000 }]);
-    for (const [event, attempt, ts, fields] of rows) {
-      const row = sender.table('job_events').symbol('run_id', runId).symbol('queue', queue).symbol('event', event).symbol('job_name', 'bench').symbol('worker', `bench:${job % 5}`).stringColumn('job_id', jobId).intColumn('attempt', attempt);
-      for (const [k, v] of Object.entries(fields)) row.floatColumn(k, v);
-      await row.at(ts, 'us');
-      written++;
-      lastTs = Math.max(lastTs, ts);
-    }
-    if (written % 200_000 < rows.length) {
-      await sender.flush();
-      await onProgress(written, lastTs);
-    }
-  }
-  await sender.flush();
-  await sender.close();
-  await onProgress(written, lastTs);
-  return lastTs;
-}
 
 /** Wait until job_events and the per-second counts view both hold `rows` events of `runId`. */
 async function visible(runId: string, rows: number): Promise<void> {
@@ -136,7 +97,7 @@ for (const [i, runId] of runs.entries()) {
   starts.push(Date.parse((JSON.parse(created.body) as { startedAt: string }).startedAt) * 1000);
   console.log(`writing ${opts.events} events for run ${runId} …`);
   const t = performance.now();
-  const lastTs = await writeRun(runId, opts.events, starts[i]!, async (written, last) => {
+  const lastTs = await writeRun(config.questdb.ilpConf, runId, opts.events, starts[i]!, async (written, last) => {
     process.stdout.write(`\r  written ${written}   `);
     if (i === 0 && !tickAt1M && written >= 1_000_000) {
       await visible(runId, written);
@@ -155,8 +116,8 @@ const stored = await count('SELECT count() AS n FROM job_events', []);
 console.log(`job_events holds ${stored} rows in all`);
 
 const explain = await db.query<{ QUERY_PLAN: string }>(
-  `EXPLAIN SELECT queue, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi FROM latency_hist_1s WHERE run_id = $1 GROUP BY queue, b`,
-  [a],
+  `EXPLAIN SELECT queue, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi FROM latency_hist_1s WHERE run_id = $1 AND ts >= $2::timestamp AND ts <= $3::timestamp GROUP BY queue, b`,
+  [a, new Date(starts[0]! / 1000 - 60_000).toISOString(), new Date(ends[0]! / 1000 + 600_000).toISOString()],
 );
 console.log(`EXPLAIN (the summary's histogram scan):\n${explain.rows.map((r) => `  ${Object.values(r)[0]}`).join('\n')}`);
 
