@@ -16,7 +16,12 @@ export interface ServiceProcess {
 }
 
 export function spawnService(name: ServiceName, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+  return spawnScript(`services/${name}/src/main.ts`, env);
+}
+
+/** Any script of the repo (path relative to its root; `.ts` through tsx) as a real process. */
+export function spawnScript(path: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [...(path.endsWith('.ts') ? ['--import', 'tsx'] : []), path, ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

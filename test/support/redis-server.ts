@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,12 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    this.child = spawn('redis-server', [CONF, '--port', String(this.port), '--dir', this.dir, '--daemonize', 'no'], { stdio: 'ignore' });
+    const child = spawn('redis-server', [CONF, '--port', String(this.port), '--dir', this.dir, '--daemonize', 'no'], { stdio: 'ignore' });
+    this.child = child;
+    // Never outlive the test process, even when it dies without running its afterAll.
+    const reap = (): void => void child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     await waitFor(`redis-server on ${this.port}`, async () => {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => undefined);
@@ -44,11 +49,30 @@ export class PrivateRedis {
 
   /** SHUTDOWN-like stop (SIGTERM: Redis fsyncs its AOF and exits). */
   async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /**
+   * A crash: SIGKILL, no shutdown work. Redis writes the AOF buffer to the file (write(2)) before
+   * it replies to a command, so what it acknowledged is in the kernel's page cache and survives a
+   * process kill; `appendfsync everysec` only bounds what a machine crash loses.
+   */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Stop it (SIGTERM) and delete its data directory. */
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
   }
 }

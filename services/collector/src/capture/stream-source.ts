@@ -112,12 +112,11 @@ export class StreamSource {
 
   /** Read the next batch if this collector owns (or can take) the stream; null when it does not. */
   async poll(): Promise<Batch | null> {
-    let reclaimed: RawEntry[] = [];
     if (!this.owned) {
       const taken = await this.redis.set(this.keys.lease, this.consumer, 'PX', this.opts.leaseMs, 'NX');
       if (taken !== 'OK') return null;
       this.setOwned(true);
-      reclaimed = await this.takeOver();
+      await this.takeOver();
     }
     const reply = await this.redis.qsReadBatch(this.spec.streamKey, this.keys.state, this.keys.lease, COLLECTOR_GROUP, this.consumer, this.opts.batchSize, this.opts.leaseMs);
     if (reply[0] === 0) {
@@ -131,12 +130,11 @@ export class StreamSource {
       this.stats.openJobs = 0;
       return null;
     }
-    const [, fresh, lostNow, lostTotal, gapsText] = reply;
+    const [, entries, lostNow, lostTotal, gapsText] = reply;
     if (lostNow > 0) this.log.error({ stream: this.spec.streamKey, lost: lostNow }, 'entries were trimmed before they were read: raise EVENTS_MAX_LEN (streams.events.maxLen)');
     this.stats.lostEvents = lostTotal;
-    const entries = reclaimed.length > 0 ? [...reclaimed, ...fresh] : fresh;
     this.stats.entriesRead += entries.length;
-    this.updateRate(fresh.length);
+    this.updateRate(entries.length);
     await this.checkRetention();
     const batch: Batch = { source: this, ids: entries.map(([id]) => id), rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
     if (entries.length === 0) return batch;
@@ -210,36 +208,34 @@ export class StreamSource {
   }
 
   /**
-   * Just took the lease: load the saved state of open jobs, and take over the entries the previous
-   * owner read but never acknowledged (it died, or lost the lease, before QuestDB had them). They
-   * are older than anything unread, so they are mapped first.
+   * Just took the lease: load the saved state of open jobs, and make the entries the previous owner
+   * read but never acknowledged (it died, or lost the lease, before QuestDB had them) this
+   * consumer's own pending entries; the read script returns those first, in order.
    */
-  private async takeOver(): Promise<RawEntry[]> {
+  private async takeOver(): Promise<void> {
     const saved = await this.redis.hgetall(this.keys.state);
     for (const [jobId, text] of Object.entries(saved)) {
       if (!isState(jobId)) continue;
       const state = decodeState(text);
       if (state) this.states.set(jobId, state);
     }
-    const reclaimed: RawEntry[] = [];
+    let reclaimed = 0;
     let cursor = '0-0';
     try {
       do {
-        const [next, entries] = (await this.redis.xautoclaim(this.spec.streamKey, COLLECTOR_GROUP, this.consumer, 0, cursor, 'COUNT', this.opts.batchSize)) as [string, (RawEntry | null)[]];
-        // Entries trimmed meanwhile come back without fields: counted as gaps, nothing to map.
-        for (const e of entries) if (e && Array.isArray(e[1])) reclaimed.push(e);
+        const [next, ids] = (await this.redis.xautoclaim(this.spec.streamKey, COLLECTOR_GROUP, this.consumer, 0, cursor, 'COUNT', 10_000, 'JUSTID')) as [string, string[]];
+        reclaimed += ids.length;
         cursor = next;
       } while (cursor !== '0-0');
     } catch (err) {
       if (!(err instanceof Error && /NOGROUP|no such key/i.test(err.message))) throw err;
     }
-    if (reclaimed.length > 0) {
-      this.stats.entriesReclaimed += reclaimed.length;
-      this.log.info({ stream: this.spec.streamKey, entries: reclaimed.length }, 'took over entries another collector read but never stored');
+    if (reclaimed > 0) {
+      this.stats.entriesReclaimed += reclaimed;
+      this.log.info({ stream: this.spec.streamKey, entries: reclaimed }, 'took over entries another collector read but never stored');
     }
     this.stats.openJobs = this.states.size;
     this.log.info({ stream: this.spec.streamKey, openJobs: this.states.size }, 'capturing stream');
-    return reclaimed;
   }
 
   private async mapBullmq(entries: RawEntry[], batch: Batch): Promise<void> {

@@ -26,7 +26,9 @@ export class QueueDepthSampler {
   constructor(connection: Redis, namespace: string, onError: (err: Error, queue: QueueName) => void) {
     this.queues = new Map(
       QUEUE_NAMES.map((name) => {
-        const queue = new Queue(name, { connection, prefix: queueKeys(namespace, name).bullPrefix });
+        // skipMetasUpdate: a reader must not write BullMQ's meta hash (it would reset the producer's
+        // streams.events.maxLen to BullMQ's default 10,000).
+        const queue = new Queue(name, { connection, prefix: queueKeys(namespace, name).bullPrefix, skipMetasUpdate: true });
         queue.on('error', (err) => onError(err, name));
         return [name, queue];
       }),

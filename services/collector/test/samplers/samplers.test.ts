@@ -31,7 +31,7 @@ describe('per-second samplers', () => {
     db = await questdbClient(config);
     connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     // Jobs of this test's namespace only; no worker runs, so they stay where they are put.
-    payment = new Queue('payment', { connection, prefix: queueKeys(config.namespace, 'payment').bullPrefix });
+    payment = new Queue('payment', { connection, prefix: queueKeys(config.namespace, 'payment').bullPrefix, skipMetasUpdate: true });
     await payment.addBulk([
       ...Array.from({ length: 7 }, (_, i) => ({ name: 'waiting', data: { i } })),
       ...Array.from({ length: 3 }, (_, i) => ({ name: 'delayed', data: { i }, opts: { delay: 600_000 } })),

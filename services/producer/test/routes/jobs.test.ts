@@ -26,7 +26,7 @@ describe('POST /api/v1/queues/:queue/jobs and the demo endpoints', () => {
     const { jobId, queue, duplicate } = res.json<{ jobId: string; queue: string; duplicate: boolean }>();
     expect(queue).toBe('webhook');
     expect(duplicate).toBe(false);
-    const q = new Queue('webhook', { connection: { url: config.redisUrl }, prefix: queueKeys(config.namespace, 'webhook').bullPrefix });
+    const q = new Queue('webhook', { connection: { url: config.redisUrl }, prefix: queueKeys(config.namespace, 'webhook').bullPrefix, skipMetasUpdate: true });
     const job = await q.getJob(jobId);
     await q.close();
     expect(job?.data).toEqual({ runId, input: { n: 1 } });

@@ -24,6 +24,11 @@
 
   Look-ahead: BullMQ writes a stall as `waiting` (prev active) then `stalled` in one script, so when
   a batch ends on such a `waiting`, one more entry is read: the two are never split across batches.
+
+  Own pending first: after every stored batch this consumer has acknowledged everything it read, so
+  entries still pending under its name were read by a call whose reply it never got (a connection
+  dropped after Redis ran the script, and the client sent it again). They are returned again, in
+  order, before anything new.
 ]]
 local rcall = redis.call
 if rcall("GET", KEYS[3]) ~= ARGV[2] then return {0} end
@@ -75,8 +80,17 @@ if read then
 end
 
 local entries = {}
-local reply = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], ">")
-if reply then entries = reply[1][2] end
+local mine = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], "0")
+if mine and #mine[1][2] > 0 then
+  -- Entries trimmed meanwhile come back without fields: acknowledge them, they were counted as lost.
+  for _, e in ipairs(mine[1][2]) do
+    if e[2] then entries[#entries + 1] = e else rcall("XACK", KEYS[1], ARGV[1], e[1]) end
+  end
+end
+if #entries == 0 then
+  local reply = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], ">")
+  if reply then entries = reply[1][2] end
+end
 local last = entries[#entries]
 if last then
   local f = last[2]

@@ -1,0 +1,64 @@
+/**
+ * Fault matrix (issue #8), producer: SIGKILL the producer while requests are in flight under
+ * load, start a new one on the same port, and every job a client got a 202 for is complete in
+ * QuestDB, exactly once. Requests the dead producer never answered may or may not have added
+ * their job; those that did are BullMQ jobs like any other and must have their rows too.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openQueues, readTruth } from '../support/bullmq-truth.js';
+import { uniqueRunId } from '../support/env.js';
+import { expectExactlyOnce, waitAllFinished } from '../support/invariants.js';
+import { acceptedCount, FAULT_ENV, newProgress, runLoad, type LoadResult } from '../support/load.js';
+import { spawnService, waitFor, waitForHttp } from '../support/processes.js';
+import { questdbClient } from '../support/questdb.js';
+import { startStack, type TestStack } from '../support/stack.js';
+
+const JOBS = 1500;
+const RATE = 200;
+
+describe('fault: producer SIGKILLed mid-request under load', () => {
+  const runId = uniqueRunId('fault-producer');
+  let stack: TestStack;
+  let db: pg.Client;
+  let bull: ReturnType<typeof openQueues>;
+  let load: LoadResult;
+
+  beforeAll(async () => {
+    stack = await startStack(FAULT_ENV, 3);
+    db = await questdbClient(stack.config);
+    bull = openQueues(stack.config);
+  });
+
+  afterAll(async () => {
+    await stack?.stop('SIGKILL');
+    await db?.end();
+    await bull?.close();
+  });
+
+  it('kills the producer with requests in flight and a new one takes the load', async () => {
+    const progress = newProgress();
+    const running = runLoad({ producerUrl: stack.producerUrl, runId, jobs: JOBS, ratePerSec: RATE, clients: 40, progress });
+    // startStack starts the producer last.
+    const producer = stack.procs.at(-1)!;
+    // Mid-run: a third accepted, more requests on the wire.
+    await waitFor('a third of the load accepted', () => progress.accepted >= JOBS / 3, 30_000, 5);
+    expect(await producer.kill('SIGKILL')).toBe('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    const replacement = spawnService('producer', stack.env);
+    stack.procs.push(replacement);
+    await waitForHttp(`${stack.producerUrl}/readyz`, replacement);
+    load = await running;
+    // The kill must have been felt: some requests got no answer, and most were accepted.
+    expect(load.statuses.get(0) ?? 0).toBeGreaterThan(0);
+    expect(acceptedCount(load)).toBeGreaterThan(JOBS / 2);
+    expect([...load.statuses.keys()].filter((s) => s !== 0 && s !== 202)).toEqual([]);
+  });
+
+  it('every accepted job, and every job the dead producer added unanswered, is stored exactly once', async () => {
+    await waitAllFinished(bull.queues.values(), acceptedCount(load));
+    const truth = await readTruth(bull.queues, runId);
+    expect(truth.all.length).toBeGreaterThanOrEqual(acceptedCount(load));
+    await expectExactlyOnce(db, { runId, truth, accepted: load.accepted });
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Fault matrix (issue #8), QuestDB: SIGKILL a private QuestDB (never the shared one) while the
+ * stack runs under load, keep it down a few seconds, restart it on the same ports and data. The
+ * collector's write cannot complete meanwhile; its entries stay pending in Redis until QuestDB
+ * takes them, so after recovery every event is stored exactly once.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openQueues, readTruth } from '../support/bullmq-truth.js';
+import { uniqueRunId } from '../support/env.js';
+import { expectExactlyOnce, waitAllFinished } from '../support/invariants.js';
+import { acceptedCount, FAULT_ENV, newProgress, runLoad, type LoadResult } from '../support/load.js';
+import { waitFor } from '../support/processes.js';
+import { PrivateQuestdb } from '../support/questdb-server.js';
+import { questdbClient } from '../support/questdb.js';
+import { startStack, type TestStack } from '../support/stack.js';
+
+const JOBS = 1800;
+const RATE = 150;
+const DOWN_MS = 4000;
+
+interface IngestStatus {
+  totals: { pending: number; unread: number; eventsWritten: number };
+}
+
+describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
+  const runId = uniqueRunId('fault-questdb');
+  let questdb: PrivateQuestdb;
+  let stack: TestStack;
+  let db: pg.Client | undefined;
+  let bull: ReturnType<typeof openQueues>;
+  let load: LoadResult;
+
+  beforeAll(async () => {
+    // Before the collector: it creates the tables at start.
+    questdb = await PrivateQuestdb.start();
+    stack = await startStack({ ...FAULT_ENV, QUESTDB_HTTP: questdb.http, QUESTDB_PG: questdb.pg }, 3);
+    bull = openQueues(stack.config);
+  });
+
+  afterAll(async () => {
+    await stack?.stop('SIGKILL');
+    await db?.end().catch(() => undefined);
+    await bull?.close();
+    await questdb?.destroy();
+  });
+
+  const status = async (): Promise<IngestStatus> => (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
+
+  it('holds the batch through the outage: entries stay pending, nothing is acknowledged', async () => {
+    const progress = newProgress();
+    const running = runLoad({ producerUrl: stack.producerUrl, runId, jobs: JOBS, ratePerSec: RATE, clients: 30, progress });
+    await waitFor('a quarter of the load accepted and some rows stored', async () => progress.accepted >= JOBS / 4 && (await status()).totals.eventsWritten > 0, 30_000, 20);
+    await questdb.kill();
+    const down = Date.now();
+    await waitFor('the collector holds read entries it cannot store', async () => (await status()).totals.pending > 0, 10_000);
+    const during = await status();
+    await new Promise((r) => setTimeout(r, Math.max(1000, DOWN_MS - (Date.now() - down))));
+    const later = await status();
+    // Nothing was stored or acknowledged while QuestDB was away; events kept coming (unread grows).
+    expect(later.totals.eventsWritten).toBe(during.totals.eventsWritten);
+    expect(later.totals.pending).toBeGreaterThanOrEqual(during.totals.pending);
+    expect(later.totals.unread).toBeGreaterThan(during.totals.unread);
+    await questdb.start();
+    load = await running;
+    // The producer does not need QuestDB: every request was accepted.
+    expect([...load.statuses.keys()]).toEqual([202]);
+    expect(acceptedCount(load)).toBe(JOBS);
+  });
+
+  it('after the restart every event is stored exactly once', async () => {
+    db = await questdbClient(stack.config);
+    await waitAllFinished(bull.queues.values(), JOBS);
+    const truth = await readTruth(bull.queues, runId);
+    await expectExactlyOnce(db, { runId, truth, accepted: load.accepted, timeoutMs: 90_000 });
+    await waitFor('nothing pending or unread', async () => {
+      const s = await status();
+      return s.totals.pending === 0 && s.totals.unread === 0;
+    }, 30_000);
+  });
+});
