@@ -158,7 +158,9 @@ fi
 
 # --- start -------------------------------------------------------------------------------------
 
-mkdir -p "$qdb_root/tmp" "$RUN_DIR"
+mkdir -p "$qdb_root/tmp" "$qdb_root/conf" "$RUN_DIR"
+# Our settings, sized for a small shared machine and measured (see the file's comments).
+cp "$ROOT/infra/questdb/server.conf" "$qdb_root/conf/server.conf"
 
 jvm_flags=(
   -Xms256m -Xmx2g -XX:+UseParallelGC

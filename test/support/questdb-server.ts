@@ -1,11 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The project's QuestDB settings, as infra/scripts/start-questdb.sh uses them. */
+export const SERVER_CONF = join(ROOT, 'infra', 'questdb', 'server.conf');
 /** Where infra/scripts/start-questdb.sh caches the org.questdb:questdb jar. */
 const JAR_DIR = join(ROOT, '.cache', 'questdb');
 
@@ -64,8 +66,17 @@ export class PrivateQuestdb {
     readonly dir: string,
   ) {}
 
-  static async start(): Promise<PrivateQuestdb> {
+  /**
+   * `conf`: the server.conf to run with — the project's own (infra/questdb/server.conf, default),
+   * another file, or null for QuestDB's built-in defaults.
+   */
+  static async start(opts: { conf?: string | null } = {}): Promise<PrivateQuestdb> {
     const server = new PrivateQuestdb(await freePort(), await freePort(), mkdtempSync(join(tmpdir(), 'qs-questdb-')));
+    const conf = opts.conf === undefined ? SERVER_CONF : opts.conf;
+    if (conf !== null) {
+      mkdirSync(join(server.dir, 'conf'), { recursive: true });
+      copyFileSync(conf, join(server.dir, 'conf', 'server.conf'));
+    }
     await server.start();
     return server;
   }
@@ -83,6 +94,11 @@ export class PrivateQuestdb {
   /** What QuestDB printed, for failure messages. */
   log(): string {
     return this.output.slice(-4000);
+  }
+
+  /** The java process id while it runs (for CPU measurements). */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
   }
 
   /** Start (or restart, on the same ports and data) and wait until it answers SQL over HTTP. */
