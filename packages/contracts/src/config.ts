@@ -258,7 +258,7 @@ export function parseConfig(env: Env): Config {
       host: read(env, 'COLLECTOR_HOST', NonEmpty, '127.0.0.1'),
       port: read(env, 'COLLECTOR_PORT', Port, 3001),
       batchSize: read(env, 'COLLECTOR_BATCH_SIZE', PositiveInt, 20_000),
-      flushIntervalMs: read(env, 'COLLECTOR_FLUSH_INTERVAL_MS', Type.Integer({ minimum: 10, maximum: 60_000 }), 500),
+      flushIntervalMs: read(env, 'COLLECTOR_FLUSH_INTERVAL_MS', Type.Integer({ minimum: 10, maximum: 60_000 }), 1000),
       leaseMs: read(env, 'COLLECTOR_LEASE_MS', Type.Integer({ minimum: 500, maximum: 600_000 }), 5000),
       attach: parseAttach(read(env, 'COLLECTOR_ATTACH', Type.String(), '')),
     },

@@ -4,6 +4,24 @@ import { MAX_ERROR_LENGTH, runIdOfJobData, streamIdToMicros, type JobEvent } fro
 export type RawEntry = [id: string, fields: string[]];
 
 /**
+ * One lifecycle entry of a BullMQ events stream as the read script compacts it (lua/readBatch-3.lua):
+ * `extra` is the name of `added`, the failedReason of `failed`, the prev of `waiting`, else ''.
+ */
+export interface LifecycleEntry {
+  id: string;
+  event: string;
+  jobId: string;
+  extra: string;
+}
+
+/** The read script's flat `[id, event, jobId, extra, …]` → entries. */
+export function lifecycleEntries(flat: readonly string[]): LifecycleEntry[] {
+  const out: LifecycleEntry[] = new Array(flat.length >> 2);
+  for (let i = 0, j = 0; i + 3 < flat.length; i += 4, j++) out[j] = { id: flat[i]!, event: flat[i + 1]!, jobId: flat[i + 2]!, extra: flat[i + 3]! };
+  return out;
+}
+
+/**
  * What the collector remembers of a job between its events (DESIGN: one clock, the stream's).
  * Times are row `ts` values, epoch µs; 0 when not seen (history before the collector attached).
  */
@@ -45,23 +63,11 @@ export function decodeState(text: string): JobState | undefined {
   }
 }
 
-/** `field` of a flat `[field, value, …]` list. */
-function field(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
-/** The BullMQ events that matter to a job's lifecycle; every other entry (progress, drained, …) is skipped. */
-const RELEVANT = new Set(['added', 'active', 'completed', 'failed', 'delayed', 'waiting', 'stalled', 'removed']);
-
 /** Jobs a batch needs read from Redis, and whether each one's data/name are wanted (first sight). */
-export function jobsToEnrich(entries: readonly RawEntry[], states: ReadonlyMap<string, JobState>): Map<string, boolean> {
+export function jobsToEnrich(entries: readonly LifecycleEntry[], states: ReadonlyMap<string, JobState>): Map<string, boolean> {
   const wanted = new Map<string, boolean>();
-  for (const [, fields] of entries) {
-    const event = field(fields, 'event');
-    if (event === undefined || !RELEVANT.has(event) || event === 'removed') continue;
-    const jobId = field(fields, 'jobId');
-    if (jobId === undefined) continue;
+  for (const { event, jobId } of entries) {
+    if (event === 'removed') continue;
     const known = states.has(jobId);
     // A finished job we know needs nothing read: its failure reason is in the entry itself.
     if (known && (event === 'completed' || event === 'failed')) continue;
@@ -98,7 +104,7 @@ function errorText(reason: string | null | undefined): string | undefined {
  *
  * Every duration is a difference of two entries' ts (one clock), so rows agree with their own ts.
  */
-export function mapEntries(queue: string, entries: readonly RawEntry[], states: Map<string, JobState>, infos: ReadonlyMap<string, JobInfo>): MappedBatch {
+export function mapEntries(queue: string, entries: readonly LifecycleEntry[], states: Map<string, JobState>, infos: ReadonlyMap<string, JobInfo>): MappedBatch {
   const rows: JobEvent[] = [];
   const touched = new Set<string>();
   const closed = new Set<string>();
@@ -136,16 +142,12 @@ export function mapEntries(queue: string, entries: readonly RawEntry[], states: 
   };
 
   for (let i = 0; i < entries.length; i++) {
-    const [id, fields] = entries[i]!;
-    const event = field(fields, 'event');
-    if (event === undefined || !RELEVANT.has(event)) continue;
-    const jobId = field(fields, 'jobId');
-    if (jobId === undefined) continue;
+    const { id, event, jobId, extra } = entries[i]!;
     const ts = streamIdToMicros(id);
     switch (event) {
       case 'added': {
         const info = infos.get(jobId);
-        const s: JobState = { added: ts, ready: ts, attempts: 0, active: 0, runId: runIdOfJobData(info?.data), name: field(fields, 'name') ?? info?.name ?? '', worker: '' };
+        const s: JobState = { added: ts, ready: ts, attempts: 0, active: 0, runId: runIdOfJobData(info?.data), name: extra || (info?.name ?? ''), worker: '' };
         states.set(jobId, s);
         rows.push(row(s, ts, jobId, 'added', 0));
         touched.add(jobId);
@@ -173,7 +175,7 @@ export function mapEntries(queue: string, entries: readonly RawEntry[], states: 
         const latency = ms(s.added, ts);
         if (latency !== undefined) r.latency_ms = latency;
         if (event === 'failed') {
-          const error = errorText(field(fields, 'failedReason') ?? infos.get(jobId)?.failedReason);
+          const error = errorText(extra || infos.get(jobId)?.failedReason);
           if (error !== undefined) r.error = error;
         }
         rows.push(r);
@@ -189,10 +191,10 @@ export function mapEntries(queue: string, entries: readonly RawEntry[], states: 
       }
       case 'waiting': {
         const s = stateOf(jobId);
-        const prev = field(fields, 'prev');
+        const prev = extra;
         if (prev === 'active') {
-          const next = entries[i + 1]?.[1];
-          const stallFollows = next !== undefined && field(next, 'event') === 'stalled' && field(next, 'jobId') === jobId;
+          const next = entries[i + 1];
+          const stallFollows = next !== undefined && next.event === 'stalled' && next.jobId === jobId;
           if (!stallFollows && s.active > 0) endAttempt(s, ts, jobId, 'retried', infos.get(jobId)?.failedReason);
         } else if (prev === 'delayed' && s.attempts === 0) {
           s.ready = ts;

@@ -78,7 +78,7 @@ export class CaptureLoop {
           });
           if (batch) batches.push(batch);
         }
-        full = batches.some((b) => b.ids.length >= b.source.batchSize);
+        full = batches.some((b) => b.read >= b.source.batchSize);
         await this.storeThenAck(batches);
       } catch (err) {
         this.log.error({ err }, 'capture round failed; retrying');

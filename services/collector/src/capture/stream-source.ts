@@ -1,6 +1,6 @@
 import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type CaptureKeys, type JobEvent, type StreamStatus } from '@queuescope/contracts';
 import type { FastifyBaseLogger } from 'fastify';
-import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type RawEntry } from './bullmq-mapper.js';
+import { decodeState, encodeState, jobsToEnrich, lifecycleEntries, mapEntries, type JobInfo, type JobState, type LifecycleEntry, type RawEntry } from './bullmq-mapper.js';
 import type { CaptureRedis } from './scripts.js';
 import { retentionWarning } from './retention.js';
 
@@ -31,6 +31,9 @@ export interface GapRow {
 /** What one poll read, mapped, and must acknowledge once QuestDB has the rows. */
 export interface Batch {
   source: StreamSource;
+  /** Entries read in all (lifecycle and not): a full batch means a backlog. */
+  read: number;
+  /** Ids to acknowledge once stored (the script already acknowledged entries that make no row). */
   ids: string[];
   rows: JobEvent[];
   gaps: GapRow[];
@@ -118,7 +121,8 @@ export class StreamSource {
       this.setOwned(true);
       await this.takeOver();
     }
-    const reply = await this.redis.qsReadBatch(this.spec.streamKey, this.keys.state, this.keys.lease, COLLECTOR_GROUP, this.consumer, this.opts.batchSize, this.opts.leaseMs);
+    const compact = this.spec.kind === 'bullmq';
+    const reply = await this.redis.qsReadBatch(this.spec.streamKey, this.keys.state, this.keys.lease, COLLECTOR_GROUP, this.consumer, this.opts.batchSize, this.opts.leaseMs, compact ? 1 : 0);
     if (reply[0] === 0) {
       this.log.warn({ stream: this.spec.streamKey }, 'lease lost to another collector; it takes over this stream');
       this.setOwned(false);
@@ -130,16 +134,22 @@ export class StreamSource {
       this.stats.openJobs = 0;
       return null;
     }
-    const [, entries, lostNow, lostTotal, gapsText] = reply;
+    const [, flat, lostNow, lostTotal, gapsText, read] = reply;
     if (lostNow > 0) this.log.error({ stream: this.spec.streamKey, lost: lostNow }, 'entries were trimmed before they were read: raise EVENTS_MAX_LEN (streams.events.maxLen)');
     this.stats.lostEvents = lostTotal;
-    this.stats.entriesRead += entries.length;
-    this.updateRate(entries.length);
+    this.stats.entriesRead += read;
+    this.updateRate(read);
     await this.checkRetention();
-    const batch: Batch = { source: this, ids: entries.map(([id]) => id), rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
-    if (entries.length === 0) return batch;
-    if (this.spec.kind === 'rows') batch.rows = await this.decodeRows(entries);
-    else await this.mapBullmq(entries, batch);
+    const batch: Batch = { source: this, read, ids: [], rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
+    if (compact) {
+      const entries = lifecycleEntries(flat as string[]);
+      batch.ids = entries.map((e) => e.id);
+      if (entries.length > 0) await this.mapBullmq(entries, batch);
+    } else {
+      const entries = flat as RawEntry[];
+      batch.ids = entries.map(([id]) => id);
+      if (entries.length > 0) batch.rows = await this.decodeRows(entries);
+    }
     return batch;
   }
 
@@ -238,7 +248,7 @@ export class StreamSource {
     this.log.info({ stream: this.spec.streamKey, openJobs: this.states.size }, 'capturing stream');
   }
 
-  private async mapBullmq(entries: RawEntry[], batch: Batch): Promise<void> {
+  private async mapBullmq(entries: LifecycleEntry[], batch: Batch): Promise<void> {
     const wanted = jobsToEnrich(entries, this.states);
     const infos = new Map<string, JobInfo>();
     if (wanted.size > 0) {

@@ -6,14 +6,23 @@
  * same rules against real BullMQ runs.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type RawEntry } from '../../src/capture/bullmq-mapper.js';
+import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type LifecycleEntry } from '../../src/capture/bullmq-mapper.js';
 
 const T0 = 1_800_000_000_000;
 let seq = 0;
-/** An entry `ms` after T0 with the given fields. */
-const at = (ms: number, ...fields: string[]): RawEntry => [`${T0 + ms}-${seq++ % 3}`, fields];
-const us = (entry: RawEntry): number => {
-  const [ms, s] = entry[0].split('-');
+/**
+ * An entry `ms` after T0 with BullMQ's fields, as the read script compacts it (extra: the name of
+ * `added`, the failedReason of `failed`, the prev of `waiting`).
+ */
+const at = (ms: number, ...fields: string[]): LifecycleEntry => {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+  const event = f.get('event')!;
+  const extra = event === 'added' ? f.get('name') : event === 'failed' ? f.get('failedReason') : event === 'waiting' ? f.get('prev') : '';
+  return { id: `${T0 + ms}-${seq++ % 3}`, event, jobId: f.get('jobId')!, extra: extra ?? '' };
+};
+const us = (entry: LifecycleEntry): number => {
+  const [ms, s] = entry.id.split('-');
   return Number(ms) * 1000 + Number(s);
 };
 const info = (over: Partial<JobInfo> = {}): JobInfo => ({ pb: 'host:42', failedReason: null, ats: '1', data: '{"runId":"r-1","input":{}}', name: 'charge', ...over });
@@ -106,9 +115,9 @@ describe('mapEntries', () => {
     expect(out.rows[1]!.run_ms).toBe((us(entries[1]!) - us(entries[0]!)) / 1000);
   });
 
-  it('skips entries that are not lifecycle transitions, and forgets removed jobs', () => {
+  it('forgets removed jobs', () => {
     const states = new Map<string, JobState>();
-    const out = mapEntries('payment', [at(0, 'event', 'added', 'jobId', '2', 'name', 'n'), at(1, 'event', 'progress', 'jobId', '2', 'data', '50'), at(2, 'event', 'drained'), at(3, 'event', 'removed', 'jobId', '2', 'prev', 'wait')], states, new Map());
+    const out = mapEntries('payment', [at(0, 'event', 'added', 'jobId', '2', 'name', 'n'), at(3, 'event', 'removed', 'jobId', '2', 'prev', 'wait')], states, new Map());
     expect(out.rows.map((r) => r.event)).toEqual(['added']);
     expect(states.size).toBe(0);
     expect(out.closed).toEqual(new Set(['2']));

@@ -10,10 +10,20 @@
     ARGV[2] consumer name (the lease owner)
     ARGV[3] most entries to read
     ARGV[4] lease TTL, ms
+    ARGV[5] "1" for a BullMQ stream (entries compacted, see below), "0" for the ingest stream
 
   Output:
-    {1, entries, lostNow, lostTotal, gaps}  entries as XREADGROUP returns them (may be empty);
-                                            gaps: pending gap records "<ms>:<count>;…" not yet stored
+    {1, entries, lostNow, lostTotal, gaps, read}
+      entries: ingest stream: as XREADGROUP returns them; BullMQ stream: flat
+               {id, event, jobId, extra, id, event, …}, extra = the name of `added`, the
+               failedReason of `failed`, the prev of `waiting`, else ""
+      gaps: pending gap records "<ms>:<count>;…" not yet stored; read: entries read in all
+    {0}   this consumer does not own the lease
+    {-2}  the stream does not exist (nothing captured yet, or it was deleted)
+
+  Compaction (BullMQ streams): only lifecycle entries are returned, as four strings each; the rest
+  (`waiting` of a new job, `drained`, `progress`, `retries-exhausted`, …) make no row, so they are
+  acknowledged here and never leave Redis. That halves what the collector parses.
     {0}   this consumer does not own the lease
     {-2}  the stream does not exist (nothing captured yet, or it was deleted)
 
@@ -79,30 +89,60 @@ if read then
   end
 end
 
-local entries = {}
-local mine = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], "0")
-if mine and #mine[1][2] > 0 then
-  -- Entries trimmed meanwhile come back without fields: acknowledge them, they were counted as lost.
-  for _, e in ipairs(mine[1][2]) do
-    if e[2] then entries[#entries + 1] = e else rcall("XACK", KEYS[1], ARGV[1], e[1]) end
+local compact = ARGV[5] == "1"
+local entries, noise = {}, {}
+local kept, read = 0, 0
+local lastEvent, lastPrev
+
+-- Keep one entry (XREADGROUP's {id, fields}): compacted for a BullMQ stream, as is otherwise.
+local function take(e)
+  read = read + 1
+  local id, f = e[1], e[2]
+  if not f then
+    noise[#noise + 1] = id -- trimmed meanwhile (counted as lost): nothing to map
+    return
   end
-end
-if #entries == 0 then
-  local reply = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], ">")
-  if reply then entries = reply[1][2] end
-end
-local last = entries[#entries]
-if last then
-  local f = last[2]
-  local isWaiting, fromActive = false, false
+  if not compact then
+    entries[#entries + 1] = e
+    kept = kept + 1
+    return
+  end
+  local ev, job, name, prev, reason
   for i = 1, #f, 2 do
-    if f[i] == "event" and f[i + 1] == "waiting" then isWaiting = true end
-    if f[i] == "prev" and f[i + 1] == "active" then fromActive = true end
+    local k = f[i]
+    if k == "event" then ev = f[i + 1]
+    elseif k == "jobId" then job = f[i + 1]
+    elseif k == "name" then name = f[i + 1]
+    elseif k == "prev" then prev = f[i + 1]
+    elseif k == "failedReason" then reason = f[i + 1] end
   end
-  if isWaiting and fromActive then
-    local more = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", 1, "STREAMS", KEYS[1], ">")
-    if more then entries[#entries + 1] = more[1][2][1] end
+  local lifecycle = job and (ev == "added" or ev == "active" or ev == "completed" or ev == "failed"
+    or ev == "delayed" or ev == "stalled" or ev == "removed" or (ev == "waiting" and (prev == "active" or prev == "delayed")))
+  if not lifecycle then
+    noise[#noise + 1] = id
+    return
   end
+  local extra = (ev == "added" and name) or (ev == "failed" and reason) or (ev == "waiting" and prev) or ""
+  entries[#entries + 1] = id
+  entries[#entries + 1] = ev
+  entries[#entries + 1] = job
+  entries[#entries + 1] = extra or ""
+  kept = kept + 1
+  lastEvent, lastPrev = ev, prev
 end
 
-return {1, entries, lostNow, tonumber(rcall("HGET", KEYS[2], "__lost") or "0"), rcall("HGET", KEYS[2], "__gaps") or ""}
+local mine = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], "0")
+if mine then for _, e in ipairs(mine[1][2]) do take(e) end end
+if kept == 0 then
+  local reply = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", ARGV[3], "STREAMS", KEYS[1], ">")
+  if reply then for _, e in ipairs(reply[1][2]) do take(e) end end
+end
+if lastEvent == "waiting" and lastPrev == "active" then
+  local more = rcall("XREADGROUP", "GROUP", ARGV[1], ARGV[2], "COUNT", 1, "STREAMS", KEYS[1], ">")
+  if more then take(more[1][2][1]) end
+end
+for i = 1, #noise, 1000 do
+  rcall("XACK", KEYS[1], ARGV[1], unpack(noise, i, math.min(i + 999, #noise)))
+end
+
+return {1, entries, lostNow, tonumber(rcall("HGET", KEYS[2], "__lost") or "0"), rcall("HGET", KEYS[2], "__gaps") or "", read}
