@@ -56,6 +56,7 @@ async function round(variant: Variant): Promise<Round> {
   const qdb = await PrivateQuestdb.start({ conf: variant.conf });
   try {
     const db = new pg.Client({ host: '127.0.0.1', port: qdb.pgPort, user: 'admin', password: 'quest', database: 'qdb' });
+    db.on('error', () => undefined); // the server is destroyed in `finally`, maybe under an open client
     await db.connect();
     for (const statement of SCHEMA_STATEMENTS) {
       if (!variant.views && /MATERIALIZED VIEW/.test(statement)) continue;
@@ -63,7 +64,8 @@ async function round(variant: Variant): Promise<Round> {
     }
     const sender = await Sender.fromConfig(`http::addr=${qdb.http};auto_flush=off;protocol_version=2;`);
     const runId = `cost-${randomUUID()}`;
-    const rows = syntheticRows(runId, Date.now() * 1000, 1e6 / (opts.rate / 3.2));
+    // 3.2 rows per synthetic job: one job every 1e6 / (rate / 3.2) µs of event time.
+    const rows = syntheticRows(runId, Date.now() * 1000, Math.round(1e6 / (opts.rate / 3.2)));
     const perCommit = Math.round((opts.rate * opts.interval) / 1000);
     await sleep(3000); // let startup work settle
     const pid = qdb.pid!;

@@ -21,7 +21,8 @@ import type { Redis } from 'ioredis';
 import { startCpuWindow } from './lib/cpu.js';
 import { fmt, median } from './lib/numbers.js';
 import { connect, deleteNamespace, waitForDrain } from './lib/redis.js';
-import { processEnv, spawnBenchFile, stopProcess } from './lib/stacks.js';
+import { spawnScript } from '../test/support/processes.js';
+import { processEnv, stopProcess } from './lib/stacks.js';
 import type { ServiceProcess } from '../test/support/processes.js';
 
 const opts = new Command('bench:worker')
@@ -51,7 +52,7 @@ async function prefillPaused(queue: Queue): Promise<void> {
 
 /** Spawn the worker of `side` and resolve once it printed `ready`. */
 async function startWorker(side: Side, namespace: string): Promise<ServiceProcess> {
-  const proc = spawnBenchFile('bench/lib/drain-worker.ts', { ...processEnv(), DRAIN_SIDE: side, DRAIN_NS: namespace, DRAIN_CONCURRENCY: String(opts.concurrency) });
+  const proc = spawnScript('bench/lib/drain-worker.ts', { ...processEnv(), DRAIN_SIDE: side, DRAIN_NS: namespace, DRAIN_CONCURRENCY: String(opts.concurrency) });
   const deadline = Date.now() + 60_000;
   while (!/^ready$/m.test(proc.output())) {
     if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`${side} worker did not start:\n${proc.output().slice(-3000)}`);

@@ -10,17 +10,15 @@
  * plus a short settle, so start-up never falls into a measured window. Redis and QuestDB are
  * shared and keep running between rounds (restarting them per round would measure their warm-up).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { QUEUE_NAMES, parseConfig, queueKeys, type Config } from '@queuescope/contracts';
 import type { Redis } from 'ioredis';
-import { freePort, spawnService, waitForHttp, type ServiceProcess } from '../../test/support/processes.js';
+import { freePort, spawnScript, spawnService, waitForHttp, type ServiceProcess } from '../../test/support/processes.js';
 import { startCpuWindow, type CpuReport, type Watched } from './cpu.js';
 import { deleteNamespace, redisPid, startCommandWindow, waitForWorkers, type CommandDelta } from './redis.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export type Side = 'queuescope' | 'bare';
 
@@ -116,8 +114,8 @@ async function startBare(opts: StackOptions): Promise<BareStack> {
     stop: () => stopProcesses(processes, () => false, opts.redis, namespace),
   };
   await startingOrCleanUp(stack, async () => {
-    for (let i = 1; i <= opts.workers; i++) processes.push({ label: `bare worker ${i}`, group: 'bare workers', proc: spawnBenchFile('bench/bare/worker.ts', env) });
-    processes.push({ label: 'bare producer', proc: spawnBenchFile('bench/bare/producer.ts', env) });
+    for (let i = 1; i <= opts.workers; i++) processes.push({ label: `bare worker ${i}`, group: 'bare workers', proc: spawnScript('bench/bare/worker.ts', env) });
+    processes.push({ label: 'bare producer', proc: spawnScript('bench/bare/producer.ts', env) });
     await waitForHttp(`${stack.url}/readyz`, processes.at(-1)!.proc);
     await waitForWorkers(opts.redis, stack.queues, opts.workers);
     await sleep(opts.settleMs ?? 2000);
@@ -158,23 +156,6 @@ export async function stopProcess(proc: ServiceProcess, graceMs = 20_000): Promi
   clearTimeout(killer);
 }
 
-/** `node --import tsx <file>` from the repository root, with the same handle as `spawnService`. */
-export function spawnBenchFile(file: string, env: Record<string, string>, args: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code ?? -1)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
 
 /** Pids of the QuestDB JVM(s) on this machine (`pgrep -f io.questdb`); empty when none runs. */
 export function questdbPids(): number[] {

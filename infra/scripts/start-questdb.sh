@@ -14,6 +14,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Newest org.questdb:questdb that Maven Central serves here (9.4+/10.x are not served).
 QUESTDB_VERSION=${QUESTDB_VERSION:-9.3.4}
+# QuestDB stores what the collector captured; on a machine it shares with the observed services it
+# yields the CPU to them (nice 10) and catches up when they are idle.
+QUESTDB_NICE=${QUESTDB_NICE:-10}
 readonly START_TIMEOUT_S=90
 readonly PREFERRED_JAVA=25
 
@@ -183,6 +186,8 @@ jvm_flags+=(
 # $! is the java pid (checked below).
 launcher=(nohup)
 command -v setsid >/dev/null 2>&1 && launcher=(setsid nohup)
+[[ $QUESTDB_NICE =~ ^[0-9]+$ ]] && ((QUESTDB_NICE <= 19)) || die "QUESTDB_NICE must be 0..19, got '$QUESTDB_NICE'"
+launcher+=(nice -n "$QUESTDB_NICE")
 
 log "starting QuestDB $QUESTDB_VERSION with $java_bin (Java $java_ver) on $where (data: $qdb_root)"
 {

@@ -40,6 +40,11 @@ export interface Config {
     leaseMs: number;
     /** Extra BullMQ queues to capture, unchanged apps included: `prefix:queue`, or `prefix:*` for every queue under a prefix. */
     attach: AttachTarget[];
+    /**
+     * The collector process's nice value (0 normal … 19 lowest): the observer yields the CPU to the
+     * observed services when the machine is saturated, and catches up from the streams afterwards.
+     */
+    nice: number;
   };
   events: {
     /**
@@ -176,14 +181,16 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'COLLECTOR_FLUSH_INTERVAL_MS',
   'COLLECTOR_LEASE_MS',
   'COLLECTOR_ATTACH',
+  'COLLECTOR_NICE',
   'EVENTS_MAX_LEN',
   'WORKER_INSTANCES',
   'WORKER_QUEUES',
   'WORKER_LOCK_MS',
   'WORKER_STALLED_INTERVAL_MS',
   'LOG_LEVEL',
-  // Read by infra/scripts/start-questdb.sh only (which QuestDB jar to fetch); listed so it is not a typo here.
+  // Read by infra/scripts/start-questdb.sh only (which QuestDB jar to fetch, and its nice value); listed so they are not typos here.
   'QUESTDB_VERSION',
+  'QUESTDB_NICE',
   ...QUEUE_NAMES.flatMap((q) => QUEUE_FIELDS.map((f) => `QUEUE_${q.toUpperCase()}_${f}`)),
 ];
 
@@ -261,9 +268,10 @@ export function parseConfig(env: Env): Config {
       flushIntervalMs: read(env, 'COLLECTOR_FLUSH_INTERVAL_MS', Type.Integer({ minimum: 10, maximum: 60_000 }), 1000),
       leaseMs: read(env, 'COLLECTOR_LEASE_MS', Type.Integer({ minimum: 500, maximum: 600_000 }), 5000),
       attach: parseAttach(read(env, 'COLLECTOR_ATTACH', Type.String(), '')),
+      nice: read(env, 'COLLECTOR_NICE', Type.Integer({ minimum: 0, maximum: 19 }), 10),
     },
     events: {
-      maxLen: read(env, 'EVENTS_MAX_LEN', Type.Integer({ minimum: 100 }), 100_000),
+      maxLen: read(env, 'EVENTS_MAX_LEN', Type.Integer({ minimum: 100 }), 500_000),
     },
     worker: {
       instances: read(env, 'WORKER_INSTANCES', PositiveInt, 5),

@@ -29,8 +29,8 @@ describe('parseConfig defaults', () => {
     expect(config.questdb.http).toBe('127.0.0.1:9000');
     expect(config.questdb.pg).toEqual({ host: '127.0.0.1', port: 8812, user: 'admin', password: 'quest', database: 'qdb' });
     expect(config.questdb.ilpConf).toMatch(/^http::addr=127\.0\.0\.1:9000;/);
-    expect(config.events).toEqual({ maxLen: 100_000 });
-    expect(config.collector).toMatchObject({ batchSize: 20_000, flushIntervalMs: 500, leaseMs: 5000, attach: [] });
+    expect(config.events).toEqual({ maxLen: 500_000 });
+    expect(config.collector).toMatchObject({ batchSize: 20_000, flushIntervalMs: 1000, leaseMs: 5000, attach: [], nice: 10 });
     expect(config.worker.queues).toEqual(['payment', 'notification', 'webhook']);
     expect(config.logLevel).toBe('info');
   });
@@ -140,6 +140,7 @@ describe('parseConfig errors name the variable', () => {
     ['COLLECTOR_ATTACH', 'no-colon'],
     ['COLLECTOR_ATTACH', 'bull:em*ails'],
     ['COLLECTOR_LEASE_MS', '10'],
+    ['COLLECTOR_NICE', '20'],
     ['LOG_LEVEL', 'verbose'],
     ['QS_NAMESPACE', 'has space'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parseConfig } from '@queuescope/contracts';
 import closeWithGrace from 'close-with-grace';
 import Fastify from 'fastify';
@@ -7,6 +8,13 @@ import { loggerOptions } from './logger.js';
 
 const config = parseConfig(process.env);
 const server = Fastify({ logger: loggerOptions(config.logLevel, 'collector'), requestTimeout: 30_000 });
+try {
+  // The observer yields to the observed: under CPU saturation it falls behind (safely, in the
+  // streams) instead of slowing the producer and workers down.
+  setPriority(config.collector.nice);
+} catch (err) {
+  server.log.warn({ err: err instanceof Error ? err.message : String(err), nice: config.collector.nice }, 'could not lower the collector priority');
+}
 await server.register(fp(app), { config });
 
 closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {

@@ -75,6 +75,8 @@ export class StreamSource {
   readonly stats: SourceStats;
   readonly keys: CaptureKeys;
   private states = new Map<string, JobState>();
+  /** Jobs whose state is saved in Redis (only those need forgetting there when they finish). */
+  private readonly persisted = new Set<string>();
   private owned = false;
 
   constructor(
@@ -131,6 +133,7 @@ export class StreamSource {
     if (reply[0] === -2) {
       // No stream (yet, or deleted with its group): nothing to read, no job state to keep.
       this.states.clear();
+      this.persisted.clear();
       this.stats.openJobs = 0;
       return null;
     }
@@ -165,6 +168,8 @@ export class StreamSource {
       this.setOwned(false);
       return false;
     }
+    for (const [jobId] of batch.save) this.persisted.add(jobId);
+    for (const jobId of batch.forget) this.persisted.delete(jobId);
     this.stats.eventsWritten += batch.rows.length;
     this.stats.lastWriteAt = Date.now();
     for (const r of batch.rows) if (r.ts > this.stats.lastEventTs) this.stats.lastEventTs = r.ts;
@@ -213,6 +218,7 @@ export class StreamSource {
     this.stats.owned = owned;
     if (!owned) {
       this.states.clear();
+      this.persisted.clear();
       this.stats.openJobs = 0;
     }
   }
@@ -228,6 +234,7 @@ export class StreamSource {
       if (!isState(jobId)) continue;
       const state = decodeState(text);
       if (state) this.states.set(jobId, state);
+      this.persisted.add(jobId);
     }
     let reclaimed = 0;
     let cursor = '0-0';
@@ -266,7 +273,8 @@ export class StreamSource {
       const state = this.states.get(jobId);
       if (state) batch.save.push([jobId, encodeState(state)]);
     }
-    batch.forget = [...mapped.closed];
+    // A job opened and finished between two acks was never saved: nothing to forget in Redis.
+    batch.forget = [...mapped.closed].filter((jobId) => this.persisted.has(jobId));
     this.stats.openJobs = this.states.size;
   }
 
