@@ -29,10 +29,17 @@ where="http $QUESTDB_HTTP_HOST:$QUESTDB_HTTP_PORT, pg $QUESTDB_PG_HOST:$QUESTDB_
 
 ensure_command curl curl
 
-if questdb_answers; then
+# --jar-only: make sure the jar is cached and print its path; start nothing (the tests' private
+# QuestDB uses it even when a QuestDB already answers here).
+jar_only=false
+[[ ${1:-} == --jar-only ]] && jar_only=true
+
+if ! $jar_only && questdb_answers; then
   log "using QuestDB at $where"
   exit 0
 fi
+
+if ! $jar_only; then
 
 for host in "$QUESTDB_HTTP_HOST" "$QUESTDB_PG_HOST"; do
   is_local_host "$host" || die "QuestDB at $where does not answer; start it, or point QUESTDB_HTTP/QUESTDB_PG at a QuestDB that runs"
@@ -55,6 +62,7 @@ if [[ -n $old_pid ]] && pid_alive "$old_pid" && [[ $(pid_cmdline "$old_pid") == 
   die "a QuestDB started by these scripts is still running (pid $old_pid) but does not answer at $where; run infra/scripts/stop-services.sh first"
 fi
 rm -f "$pidfile" # stale
+fi
 
 # --- the jar -----------------------------------------------------------------------------------
 
@@ -105,6 +113,10 @@ if [[ -f $jar ]] && ! is_zip "$jar"; then
   rm -f "$jar"
 fi
 [[ -f $jar ]] || download_jar
+if $jar_only; then
+  printf '%s\n' "$jar"
+  exit 0
+fi
 
 # Class-file major version of the server's main class: 61 = Java 17, 69 = Java 25.
 class_major=$(od -An -tu1 -j6 -N2 < <(unzip -p "$jar" io/questdb/ServerMain.class 2>/dev/null) | awk '{ print $1 * 256 + $2 }')

@@ -8,22 +8,16 @@ import { freePort, waitFor } from './processes.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The project's QuestDB settings, as infra/scripts/start-questdb.sh uses them. */
 export const SERVER_CONF = join(ROOT, 'infra', 'questdb', 'server.conf');
-/** Where infra/scripts/start-questdb.sh caches the org.questdb:questdb jar. */
-const JAR_DIR = join(ROOT, '.cache', 'questdb');
 
-/** The cached jar: QUESTDB_VERSION's when set, else the newest cached one. */
+/**
+ * The jar infra/scripts/start-questdb.sh runs: that script fetches it into .cache/questdb with
+ * Maven when it is missing (a QuestDB already answering here means it may never have been fetched).
+ */
 function questdbJar(): string {
-  const wanted = process.env.QUESTDB_VERSION ? `questdb-${process.env.QUESTDB_VERSION}.jar` : undefined;
-  const jars = existsSync(JAR_DIR) ? readdirSync(JAR_DIR).filter((f) => /^questdb-[\d.]+\.jar$/.test(f)) : [];
-  const version = (f: string): number[] => f.slice('questdb-'.length, -'.jar'.length).split('.').map(Number);
-  jars.sort((a, b) => {
-    const [x, y] = [version(a), version(b)];
-    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-    return 0;
-  });
-  const jar = wanted && jars.includes(wanted) ? wanted : jars.at(-1);
-  if (!jar) throw new Error(`no QuestDB jar in ${JAR_DIR}: run infra/scripts/start-questdb.sh once, it fetches and caches it`);
-  return join(JAR_DIR, jar);
+  const run = spawnSync('bash', [join(ROOT, 'infra', 'scripts', 'start-questdb.sh'), '--jar-only'], { encoding: 'utf8' });
+  const jar = run.stdout.trim().split('\n').at(-1) ?? '';
+  if (run.status !== 0 || !existsSync(jar)) throw new Error(`no QuestDB jar (start-questdb.sh --jar-only exited ${run.status}): ${run.stderr.slice(-1500)}`);
+  return jar;
 }
 
 /** Major version in `java -version` output (`openjdk version "25.0.1"` → 25, `"1.8.0"` → 8), or 0. */
