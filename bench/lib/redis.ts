@@ -108,7 +108,8 @@ async function unfinishedIn(qs: readonly Queue[]): Promise<number> {
 }
 
 async function withQueues<T>(redis: Redis, queues: readonly { prefix: string; name: string }[], use: (qs: Queue[]) => Promise<T>): Promise<T> {
-  const qs = queues.map((q) => new Queue(q.name, { connection: redis, prefix: q.prefix }));
+  // skipMetasUpdate: a reader must not reset the queue's streams.events.maxLen to BullMQ's default.
+  const qs = queues.map((q) => new Queue(q.name, { connection: redis, prefix: q.prefix, skipMetasUpdate: true }));
   try {
     return await use(qs);
   } finally {
