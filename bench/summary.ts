@@ -81,7 +81,7 @@ async function liveTick(runId: string, endMs: number): Promise<number[]> {
   const kdb = server.db;
   const w = { from: new Date(endMs - LIVE_WINDOW_MS).toISOString(), to: new Date(endMs).toISOString(), runId };
   return timed(opts.repeat, async () => {
-    await Promise.all([queueSeconds(kdb, w), workerSeconds(kdb, w), newestEventTs(kdb, runId)]);
+    await Promise.all([queueSeconds(kdb, w), workerSeconds(kdb, w), newestEventTs(kdb, w)]);
   });
 }
 

@@ -65,13 +65,12 @@ describe('fault: a worker SIGKILLed mid-job under load', () => {
     const truth: Truth = await readTruth(bull.queues, runId);
     expect(truth.all.length).toBe(JOBS);
     const stalledJobs = truth.all.filter(({ job }) => job.attemptsStarted > job.attemptsMade);
-    // Jobs in hand a moment before the kill: at least some were still running when it died.
-    const stalledInHand = stalledJobs.filter(({ queue, job }) => inHand.includes(`${queue}/${job.id}`));
-    expect(stalledInHand.length, `stalled jobs ${stalledJobs.length}, in hand ${inHand.length}`).toBeGreaterThan(0);
+    // The victim held jobs when it died (the snapshot a moment before the kill may have finished by then).
+    expect(stalledJobs.length, `stalled jobs ${stalledJobs.length}, in hand before the kill ${inHand.length}`).toBeGreaterThan(0);
     const rows = await expectExactlyOnce(db, { runId, truth, accepted: load.accepted });
 
-    // The stalled attempt is the victim's; the next one is a survivor's (worker = BullMQ processedBy).
-    for (const { queue, job } of stalledInHand) {
+    // Every stalled attempt is the victim's; the next one is a survivor's (worker = BullMQ processedBy).
+    for (const { queue, job } of stalledJobs) {
       const mine = rows.filter((r) => r.queue === queue && r.job_id === job.id);
       const stall = mine.find((r) => r.event === 'stalled' && r.worker === victimName);
       expect(stall, `${queue}/${job.id}: a stalled row of the victim's attempt`).toBeDefined();

@@ -35,3 +35,17 @@ export async function pollQuery<R extends Record<string, unknown>>(
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * Wait until every materialized view has refreshed over all of its base table's transactions:
+ * the per-second views the API reads lag the raw rows by one refresh.
+ */
+export async function waitForViews(client: pg.Client, timeoutMs = 30_000): Promise<void> {
+  await pollQuery<{ behind: number }>(
+    client,
+    `SELECT count() AS behind FROM materialized_views() WHERE refresh_base_table_txn < base_table_txn`,
+    [],
+    (r) => r[0]?.behind === 0,
+    timeoutMs,
+  );
+}

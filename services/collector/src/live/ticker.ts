@@ -153,7 +153,7 @@ export class LiveTicker {
       depthSeconds(this.db, { ...w, namespace: this.config.namespace }),
       redisSeconds(this.db, { ...w, redis: this.redisName }),
       runActivity(this.db, w),
-      newestEventTs(this.db, w.runId),
+      newestEventTs(this.db, w),
     ]);
     const axis = secondsAxis(Date.parse(w.from), Date.parse(w.to));
     const zeroCounts = { throughput: 0, retries: 0, failures: 0 };

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Database } from '../../src/db/database.js';
 import type { Run } from '../../src/db/queries/runs.js';
 import questdb from '../../src/plugins/questdb.js';
-import { pollQuery } from '../../../../test/support/questdb.js';
+import { pollQuery, waitForViews } from '../../../../test/support/questdb.js';
 
 /** The collector's own kysely instance (same type parsers), without Redis or ingest. */
 export async function openDb(config: Config): Promise<{ db: Kysely<Database>; app: FastifyInstance }> {
@@ -83,9 +83,10 @@ export async function insertJobs(client: pg.Client, runId: string, s: JobSeries)
   return rows;
 }
 
-/** Poll until the run holds `rows` rows (WAL applied). */
+/** Poll until the run holds `rows` rows (WAL applied) and the per-second views the analytics read have them too. */
 export async function waitForRows(client: pg.Client, runId: string, rows: number): Promise<void> {
   await pollQuery<{ n: number }>(client, 'SELECT count() AS n FROM job_events WHERE run_id = $1', [runId], (r) => r[0]?.n === rows, 20_000);
+  await waitForViews(client);
 }
 
 /** A run object as the API would hold it; the analytics read only its id, times and config. */

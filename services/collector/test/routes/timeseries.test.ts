@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
-import { pollQuery, questdbClient } from '../../../../test/support/questdb.js';
+import { pollQuery, questdbClient, waitForViews } from '../../../../test/support/questdb.js';
 import { build } from '../helper.js';
 
 const { config } = testConfig();
@@ -72,6 +72,7 @@ describe('timeseries API', () => {
   async function publish(events: JobEvent[]): Promise<void> {
     await redis.xadd(ingestStream(config.namespace), '*', ...encodeEntry(events));
     await pollQuery<{ n: number }>(db, 'SELECT count() AS n FROM job_events WHERE run_id = $1', [events[0]!.run_id], (rows) => rows[0]?.n === events.length);
+    await waitForViews(db);
   }
 
   beforeAll(async () => {

@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
-import { BUCKET_VALUE } from '../histogram.js';
 
 /** Window of a live query: [from, to) as ISO strings, optionally one run. */
 export interface LiveWindow {
@@ -26,47 +25,26 @@ export interface QueueSecondRow {
 
 const runFilter = (w: LiveWindow) => (w.runId ? sql`AND run_id = ${w.runId}` : sql``);
 
-/** Per second and queue, from the per-second views: finished jobs, latency p50/p95/p99 (ms), wait p95 (ms), retries and failures (counts). */
+/**
+ * Per second and queue: finished jobs, latency p50/p95/p99 (ms), wait p95 (ms), retries and
+ * failures (counts). The tick reads the raw rows of its few seconds, not the per-second views: an
+ * interval scan of the newest partition, so its cost does not grow with history, and it sees rows as
+ * soon as they are applied instead of after the views' refresh.
+ */
 export async function queueSeconds(db: Kysely<Database>, w: LiveWindow): Promise<QueueSecondRow[]> {
-  const pick = (view: 'latency_hist_1s' | 'wait_hist_1s', quantiles: Record<string, number>) => sql<Record<string, unknown>>`
-    SELECT ts, queue, ${sql.join(Object.entries(quantiles).map(([name, q]) => sql`min(CASE WHEN cum >= greatest(1, ceil(${sql.lit(q)} * cnt)) THEN v END) AS ${sql.ref(name)}`))}
-    FROM (
-      SELECT ts, queue, ${BUCKET_VALUE} AS v,
-             sum(n) OVER (PARTITION BY ts, queue ORDER BY b ROWS UNBOUNDED PRECEDING) AS cum,
-             sum(n) OVER (PARTITION BY ts, queue) AS cnt
-      FROM (
-        SELECT ts, queue, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi FROM ${sql.table(view)}
-        WHERE ts >= ${w.from} AND ts < ${w.to} ${runFilter(w)}
-        GROUP BY ts, queue, b
-      )
-    )
-    GROUP BY ts, queue`.execute(db);
-  const [counts, latency, wait] = await Promise.all([
-    sql<{ ts: Date; queue: string; throughput: number; retries: number; failures: number }>`
-      SELECT ts, queue,
-             sum(CASE WHEN event IN ('completed', 'failed') THEN n ELSE 0 END) AS throughput,
-             sum(CASE WHEN event = 'retried' THEN n ELSE 0 END) AS retries,
-             sum(CASE WHEN event = 'failed' THEN n ELSE 0 END) AS failures
-      FROM event_counts_1s
-      WHERE ts >= ${w.from} AND ts < ${w.to} ${runFilter(w)}
-      GROUP BY ts, queue`.execute(db),
-    pick('latency_hist_1s', { p50: 0.5, p95: 0.95, p99: 0.99 }),
-    pick('wait_hist_1s', { wait_p95: 0.95 }),
-  ]);
-  const key = (r: { ts: Date; queue: unknown }) => `${r.ts.getTime()}|${String(r.queue)}`;
-  const lat = new Map(latency.rows.map((r) => [key(r as { ts: Date; queue: unknown }), r]));
-  const wt = new Map(wait.rows.map((r) => [key(r as { ts: Date; queue: unknown }), r]));
-  return counts.rows.map((r) => {
-    const l = lat.get(key(r));
-    const x = wt.get(key(r));
-    return {
-      ...r,
-      p50: (l?.p50 as number | null) ?? null,
-      p95: (l?.p95 as number | null) ?? null,
-      p99: (l?.p99 as number | null) ?? null,
-      wait_p95: (x?.wait_p95 as number | null) ?? null,
-    };
-  });
+  const { rows } = await sql<QueueSecondRow>`
+    SELECT ts, queue,
+           sum(CASE WHEN event IN ('completed', 'failed') THEN 1 ELSE 0 END) AS throughput,
+           approx_percentile(latency_ms, 0.5, 3) AS p50,
+           approx_percentile(latency_ms, 0.95, 3) AS p95,
+           approx_percentile(latency_ms, 0.99, 3) AS p99,
+           approx_percentile(wait_ms, 0.95, 3) AS wait_p95,
+           sum(CASE WHEN event = 'retried' THEN 1 ELSE 0 END) AS retries,
+           sum(CASE WHEN event = 'failed' THEN 1 ELSE 0 END) AS failures
+    FROM job_events
+    WHERE ts >= ${w.from} AND ts < ${w.to} ${runFilter(w)}
+    SAMPLE BY 1s ALIGN TO CALENDAR`.execute(db);
+  return rows;
 }
 
 /** Per second and worker (`host:pid`): jobs it finished. */
@@ -112,9 +90,16 @@ export async function runActivity(
   return { markers: markers.rows, active: active.rows[0] ?? null };
 }
 
-/** ts of the newest stored event (of the run, if given), epoch ms; null when none. One row of the per-second counts. */
-export async function newestEventTs(db: Kysely<Database>, runId?: string): Promise<number | null> {
+/**
+ * ts of the newest stored event (of the run, if given), epoch ms; null when none. The raw rows of
+ * the tick's window first (fresh, a few seconds to scan); when the window is empty, the newest row
+ * of the per-second counts (one row, whatever the history).
+ */
+export async function newestEventTs(db: Kysely<Database>, w: LiveWindow): Promise<number | null> {
   const { rows } = await sql<{ newest: Date | null }>`
-    SELECT last_ts AS newest FROM event_counts_1s ${runId ? sql`WHERE run_id = ${runId}` : sql``} ORDER BY ts DESC LIMIT 1`.execute(db);
-  return rows[0]?.newest ? rows[0].newest.getTime() : null;
+    SELECT max(ts) AS newest FROM job_events WHERE ts >= ${w.from} AND ts < ${w.to} ${runFilter(w)}`.execute(db);
+  if (rows[0]?.newest) return rows[0].newest.getTime();
+  const older = await sql<{ newest: Date | null }>`
+    SELECT last_ts AS newest FROM event_counts_1s ${w.runId ? sql`WHERE run_id = ${w.runId}` : sql``} ORDER BY ts DESC LIMIT 1`.execute(db);
+  return older.rows[0]?.newest ? older.rows[0].newest.getTime() : null;
 }
