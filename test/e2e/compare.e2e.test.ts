@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCounts, openQueues } from '../support/bullmq-truth.js';
 import { uniqueRunId } from '../support/env.js';
 import { waitFor } from '../support/processes.js';
+import { questdbClient, waitForViews } from '../support/questdb.js';
 import { sendJobs, startStack, type TestStack } from '../support/stack.js';
 
 const JOBS_PER_QUEUE = 300;
@@ -76,6 +77,10 @@ function runner(stack: TestStack, jobsPerQueue: number) {
       const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { queues: { completed: number; failed: number }[] };
       return summary.queues.length === 3 && summary.queues.every((q) => q.completed + q.failed === jobsPerQueue);
     }, 30_000, 300);
+    // Each per-second view refreshes on its own: compare once all of them have.
+    const db = await questdbClient(stack.config);
+    await waitForViews(db);
+    await db.end();
   };
 
   return { send, runOnce };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCounts, openQueues } from '../support/bullmq-truth.js';
 import { uniqueRunId } from '../support/env.js';
 import { waitFor } from '../support/processes.js';
+import { questdbClient, waitForViews } from '../support/questdb.js';
 import { sendJobs, startStack, type TestStack } from '../support/stack.js';
 
 const PAYMENTS = 480;
@@ -76,6 +77,10 @@ describe('diagnosis of a real run with an under-provisioned queue', () => {
       const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { queues: { completed: number }[] };
       return summary.queues.reduce((n, s) => n + s.completed, 0) === PAYMENTS + 2 * LIGHT;
     }, 30_000, 300);
+    // Each per-second view refreshes on its own: diagnose once all of them have.
+    const db = await questdbClient(stack.config);
+    await waitForViews(db);
+    await db.end();
     const res = await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/diagnosis`);
     expect(res.status).toBe(200);
     diagnosis = (await res.json()) as Diagnosis;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCounts, openQueues, readTruth, type Truth } from '../support/bullmq-truth.js';
 import { uniqueRunId } from '../support/env.js';
 import { waitFor } from '../support/processes.js';
-import { questdbClient } from '../support/questdb.js';
+import { questdbClient, waitForViews } from '../support/questdb.js';
 import { sendJobs, startStack, type TestStack } from '../support/stack.js';
 
 const JOBS_PER_QUEUE = 400;
@@ -107,6 +107,9 @@ describe('run summary against BullMQ truth', () => {
       return summary.queues.reduce((n, q) => n + q.completed + q.failed, 0) === terminals;
     }, 60_000, 500);
     const db = await questdbClient(stack.config);
+    // Each per-second view refreshes on its own: once all have, the summary is final.
+    await waitForViews(db);
+    summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as typeof summary;
     for (const [metric, sql] of Object.entries(DURATIONS_SQL)) {
       for (const row of (await db.query<{ queue: string; ms: number }>(sql, [runId])).rows) {
         const key = `${row.queue}/${metric}`;
