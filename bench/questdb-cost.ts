@@ -12,15 +12,16 @@
  * Options: --rate 12000 --interval 500 --duration 20s --idle 10s --rounds 2
  */
 import { randomUUID } from 'node:crypto';
-import { Sender } from '@questdb/nodejs-client';
 import { Command } from 'commander';
+import type { JobEvent } from '@queuescope/contracts';
 import pg from 'pg';
+import { QuestdbWriter } from '../services/collector/src/capture/questdb-writer.js';
 import { parseDuration } from '../loadtest/src/duration.js';
 import { SCHEMA_STATEMENTS } from '../services/collector/src/db/schema.js';
 import { PrivateQuestdb } from '../test/support/questdb-server.js';
 import { processTicks } from './lib/cpu.js';
 import { fmt, median } from './lib/numbers.js';
-import { bufferRow, syntheticRows } from './lib/synthetic.js';
+import { syntheticRows, toJobEvent } from './lib/synthetic.js';
 
 const opts = new Command('bench:questdb')
   .option('--rate <n>', 'job_events rows per second', Number, 12_000)
@@ -62,7 +63,7 @@ async function round(variant: Variant): Promise<Round> {
       if (!variant.views && /MATERIALIZED VIEW/.test(statement)) continue;
       await db.query(statement);
     }
-    const sender = await Sender.fromConfig(`http::addr=${qdb.http};auto_flush=off;protocol_version=2;`);
+    const writer = QuestdbWriter.create(`http::addr=${qdb.http};`);
     const runId = `cost-${randomUUID()}`;
     // 3.2 rows per synthetic job: one job every 1e6 / (rate / 3.2) µs of event time.
     const rows = syntheticRows(runId, Date.now() * 1000, Math.round(1e6 / (opts.rate / 3.2)));
@@ -74,8 +75,9 @@ async function round(variant: Variant): Promise<Round> {
     let written = 0;
     while (performance.now() - t0 < opts.duration) {
       const due = t0 + (written / perCommit + 1) * opts.interval;
-      for (let i = 0; i < perCommit; i++) await bufferRow(sender, runId, rows.next().value!);
-      await sender.flush();
+      const batch: JobEvent[] = [];
+      for (let i = 0; i < perCommit; i++) batch.push(toJobEvent(runId, rows.next().value!));
+      await writer.write(batch);
       written += perCommit;
       await sleep(Math.max(0, due - performance.now()));
     }
@@ -93,7 +95,7 @@ async function round(variant: Variant): Promise<Round> {
     const idleStart = processTicks(pid)!;
     await sleep(opts.idle);
     const idleCpu = cpuPercent(pid, idleStart, opts.idle / 1000);
-    await sender.close();
+    writer.close();
     await db.end();
     return { loadCpu, idleCpu, visibleLagMs };
   } finally {

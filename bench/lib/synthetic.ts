@@ -1,6 +1,6 @@
 /** Synthetic `job_events` rows written straight through ILP, for the benchmarks of stored history and ingest cost. */
-import { Sender } from '@questdb/nodejs-client';
-import { QUEUE_NAMES } from '@queuescope/contracts';
+import { QUEUE_NAMES, type JobEvent } from '@queuescope/contracts';
+import { QuestdbWriter } from '../../services/collector/src/capture/questdb-writer.js';
 
 /** Default spacing of job starts, µs: 10 jobs per ms. */
 export const JOB_SPACING_US = 100;
@@ -41,33 +41,37 @@ export function* syntheticRows(runId: string, startUs: number, spacingUs = JOB_S
   }
 }
 
-/** Buffer one row of run `runId` in `sender` (no flush). */
-export async function bufferRow(sender: Sender, runId: string, r: SyntheticRow): Promise<void> {
-  const row = sender.table('job_events').symbol('run_id', runId).symbol('queue', r.queue).symbol('event', r.event).symbol('job_name', 'bench').symbol('worker', `bench:${r.job % 5}`).stringColumn('job_id', r.jobId).intColumn('attempt', r.attempt);
-  for (const [k, v] of Object.entries(r.fields)) row.floatColumn(k, v);
-  await row.at(r.ts, 'us');
+/** Row `r` of run `runId` as the collector stores it. */
+export function toJobEvent(runId: string, r: SyntheticRow): JobEvent {
+  return { ts: r.ts, run_id: runId, queue: r.queue, event: r.event as JobEvent['event'], job_id: r.jobId, job_name: 'bench', attempt: r.attempt, worker: `bench:${r.job % 5}`, ...r.fields };
 }
 
 /**
- * Write `events` rows of one run starting at `startUs` as fast as QuestDB takes them, flushing
- * every 200,000 rows; `onProgress(written, lastTs)` after each flush. Returns the last row's ts, µs.
+ * Write `events` rows of one run starting at `startUs` as fast as QuestDB takes them, through the
+ * collector's own writer, 200,000 rows per transaction; `onProgress(written, lastTs)` after each.
+ * Returns the last row's ts, µs.
  */
 export async function writeRun(ilpConf: string, runId: string, events: number, startUs: number, onProgress: (written: number, lastTs: number) => Promise<void> = async () => undefined): Promise<number> {
-  const sender = await Sender.fromConfig(ilpConf);
+  const writer = QuestdbWriter.create(ilpConf);
   let written = 0;
   let lastTs = startUs;
-  for (const r of syntheticRows(runId, startUs)) {
-    if (written >= events) break;
-    await bufferRow(sender, runId, r);
-    written++;
-    lastTs = Math.max(lastTs, r.ts);
-    if (written % 200_000 === 0) {
-      await sender.flush();
-      await onProgress(written, lastTs);
+  let batch: JobEvent[] = [];
+  try {
+    for (const r of syntheticRows(runId, startUs)) {
+      if (written >= events) break;
+      batch.push(toJobEvent(runId, r));
+      written++;
+      lastTs = Math.max(lastTs, r.ts);
+      if (batch.length === 200_000) {
+        await writer.write(batch);
+        batch = [];
+        await onProgress(written, lastTs);
+      }
     }
+    await writer.write(batch);
+  } finally {
+    writer.close();
   }
-  await sender.flush();
-  await sender.close();
   await onProgress(written, lastTs);
   return lastTs;
 }

@@ -11,6 +11,7 @@
  * what a machine or kernel crash loses (≤ 1 s, or ~2 s when an fsync stalls), which no test on one
  * machine can produce. So a 202 that arrived must survive a SIGKILL: this test holds Redis to that.
  */
+import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openQueues, readTruth } from '../support/bullmq-truth.js';
@@ -77,6 +78,30 @@ describe('fault: Redis SIGKILLed under load and restarted from its AOF', () => {
     expect(load.refusals.every((r) => r.status === 503 && /redis/i.test(r.body))).toBe(true);
     // Accepted after the restart too: the last requests of the load came after Redis was back.
     expect(acceptedCount(load)).toBeGreaterThan(acceptedBeforeRestart);
+  });
+
+  it('answers 503 naming Redis within its 3 s command timeout when Redis is up but does not answer', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      // CLIENT PAUSE: connections stay open and commands are queued unanswered, as on a stuck server.
+      await admin.call('CLIENT', 'PAUSE', '6000', 'ALL');
+      const started = Date.now();
+      const res = await fetch(`${stack.producerUrl}/api/v1/queues/payment/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-run-id': runId },
+        body: JSON.stringify({ name: 'probe', data: {} }),
+      });
+      const waited = Date.now() - started;
+      const body = await res.text();
+      expect(res.status).toBe(503);
+      expect(body).toMatch(/redis/i);
+      expect(body).not.toMatch(/at .*\.(ts|js):\d+/);
+      expect(waited).toBeGreaterThanOrEqual(2500);
+      expect(waited).toBeLessThan(5000);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
   });
 
   it('every job whose 202 arrived survived the restart and is stored exactly once', async () => {

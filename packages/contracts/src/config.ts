@@ -11,7 +11,7 @@ export interface Config {
     /** `host:port` of QuestDB's HTTP server (REST, ILP over HTTP, /ping). */
     http: string;
     pg: { host: string; port: number; user: string; password: string; database: string };
-    /** `@questdb/nodejs-client` config string, handed to `Sender.fromConfig` unchanged. */
+    /** QuestDB client config string (`http::addr=host:port;token=…;`), parsed by the collector's ILP client (services/collector/src/db/ilp.ts). */
     ilpConf: string;
   };
   producer: {
@@ -253,7 +253,7 @@ export function parseConfig(env: Env): Config {
         password: read(env, 'QUESTDB_PG_PASSWORD', Type.String(), 'quest'),
         database: 'qdb',
       },
-      ilpConf: read(env, 'QUESTDB_ILP_CONF', Type.String({ pattern: '^(http|https)::' }), `http::addr=${http};auto_flush=off;protocol_version=2;retry_timeout=10000;`),
+      ilpConf: read(env, 'QUESTDB_ILP_CONF', Type.String({ pattern: '^(http|https)::' }), `http::addr=${http};`),
     },
     producer: {
       host: read(env, 'PRODUCER_HOST', NonEmpty, '127.0.0.1'),

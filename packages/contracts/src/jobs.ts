@@ -9,9 +9,18 @@ export interface JobData {
   input: unknown;
 }
 
+const RUN_ID_FIRST = '{"runId":"';
+
 /** The run id inside a job's raw `data` field (JSON text), '' when absent or not JSON. */
 export function runIdOfJobData(raw: string | null | undefined): string {
   if (!raw || !raw.includes('"runId"')) return '';
+  // Fast path for the producer's own jobs: JSON.stringify writes `runId` first, and an id without
+  // escapes ends at the next quote (run ids match ^[A-Za-z0-9_.:-]+$). Anything else is parsed.
+  if (raw.startsWith(RUN_ID_FIRST)) {
+    const end = raw.indexOf('"', RUN_ID_FIRST.length);
+    const id = raw.slice(RUN_ID_FIRST.length, end);
+    if (end > 0 && !id.includes('\\')) return id;
+  }
   try {
     const parsed = JSON.parse(raw) as { runId?: unknown };
     return typeof parsed.runId === 'string' ? parsed.runId : '';

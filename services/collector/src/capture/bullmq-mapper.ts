@@ -14,10 +14,17 @@ export interface LifecycleEntry {
   extra: string;
 }
 
-/** The read script's flat `[id, event, jobId, extra, …]` → entries. */
-export function lifecycleEntries(flat: readonly string[]): LifecycleEntry[] {
-  const out: LifecycleEntry[] = new Array(flat.length >> 2);
-  for (let i = 0, j = 0; i + 3 < flat.length; i += 4, j++) out[j] = { id: flat[i]!, event: flat[i + 1]!, jobId: flat[i + 2]!, extra: flat[i + 3]! };
+/** Undo the read script's escaping of one field ("\\" → "\", "\n" → newline). */
+export function unescapeField(s: string): string {
+  return s.includes('\\') ? s.replace(/\\([\\n])/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : s;
+}
+
+/** The read script's text (`id \n event \n jobId \n extra \n …`, lua/readBatch-3.lua) → entries. */
+export function lifecycleEntries(text: string): LifecycleEntry[] {
+  if (text === '') return [];
+  const f = text.split('\n');
+  const out: LifecycleEntry[] = new Array(f.length >> 2);
+  for (let i = 0, j = 0; i + 3 < f.length; i += 4, j++) out[j] = { id: f[i]!, event: f[i + 1]!, jobId: unescapeField(f[i + 2]!), extra: unescapeField(f[i + 3]!) };
   return out;
 }
 
@@ -47,6 +54,17 @@ export interface JobInfo {
   ats: string | null;
   data?: string | null;
   name?: string | null;
+}
+
+/** readJobs.lua's text (five escaped fields per job, `\\N` when absent) → each job's fields, by id in `ids` order. */
+export function jobInfos(text: string, ids: readonly string[]): Map<string, JobInfo> {
+  const f = text.split('\n').map((v) => (v === '\\N' ? null : unescapeField(v)));
+  const infos = new Map<string, JobInfo>();
+  ids.forEach((id, i) => {
+    const at = i * 5;
+    infos.set(id, { pb: f[at] ?? null, failedReason: f[at + 1] ?? null, ats: f[at + 2] ?? null, data: f[at + 3] ?? null, name: f[at + 4] ?? null });
+  });
+  return infos;
 }
 
 /** The state as stored in the capture hash: a JSON array, short and order-fixed. */

@@ -1,4 +1,5 @@
 import type { JobEvent } from '@queuescope/contracts';
+import { IlpRejectedError } from '../db/ilp.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { QuestdbWriter } from './questdb-writer.js';
 import type { Batch, StreamSource } from './stream-source.js';
@@ -160,5 +161,5 @@ export class CaptureLoop {
 
 /** A 400 from QuestDB's ILP endpoint: the rows themselves are invalid; not a transient failure. */
 function isRefusedData(err: unknown): boolean {
-  return err instanceof Error && /statusCode=400\b/.test(err.message);
+  return err instanceof IlpRejectedError;
 }

@@ -1,6 +1,6 @@
 import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type CaptureKeys, type JobEvent, type StreamStatus } from '@queuescope/contracts';
 import type { FastifyBaseLogger } from 'fastify';
-import { decodeState, encodeState, jobsToEnrich, lifecycleEntries, mapEntries, type JobInfo, type JobState, type LifecycleEntry, type RawEntry } from './bullmq-mapper.js';
+import { decodeState, encodeState, jobsToEnrich, jobInfos, lifecycleEntries, mapEntries, type JobInfo, type JobState, type LifecycleEntry, type RawEntry } from './bullmq-mapper.js';
 import type { CaptureRedis } from './scripts.js';
 import { retentionWarning } from './retention.js';
 
@@ -145,7 +145,7 @@ export class StreamSource {
     await this.checkRetention();
     const batch: Batch = { source: this, read, ids: [], rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
     if (compact) {
-      const entries = lifecycleEntries(flat as string[]);
+      const entries = lifecycleEntries(flat as string);
       batch.ids = entries.map((e) => e.id);
       if (entries.length > 0) await this.mapBullmq(entries, batch);
     } else {
@@ -257,15 +257,11 @@ export class StreamSource {
 
   private async mapBullmq(entries: LifecycleEntry[], batch: Batch): Promise<void> {
     const wanted = jobsToEnrich(entries, this.states);
-    const infos = new Map<string, JobInfo>();
+    let infos = new Map<string, JobInfo>();
     if (wanted.size > 0) {
       const ids = [...wanted.keys()];
       const args = [...ids.map((id) => this.spec.jobPrefix + id), ...ids.map((id) => (wanted.get(id) ? '1' : '0'))];
-      const replies = await this.redis.qsReadJobs(ids.length, args);
-      ids.forEach((id, i) => {
-        const [pb, failedReason, ats, data, name] = replies[i] ?? [];
-        infos.set(id, { pb: pb ?? null, failedReason: failedReason ?? null, ats: ats ?? null, data: data ?? null, name: name ?? null });
-      });
+      infos = jobInfos(await this.redis.qsReadJobs(ids.length, args), ids);
     }
     const mapped = mapEntries(this.spec.queue, entries, this.states, infos);
     batch.rows = mapped.rows;

@@ -20,8 +20,8 @@ const DISCOVER_EVERY_MS = 5000;
 
 /**
  * Starts the capture: one loop over BullMQ's events streams (ours, and those of COLLECTOR_ATTACH)
- * plus the ingest stream of `POST /api/v1/events`, with its own Redis connection and one Sender.
- * On close: finish the round in hand (write, then ack), release the streams, close the sender.
+ * plus the ingest stream of `POST /api/v1/events`, with its own Redis connection and one QuestDB writer.
+ * On close: finish the round in hand (write, then ack), release the streams, close the writer.
  */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config; consumerName?: string }) => {
@@ -50,14 +50,14 @@ export default fp(
       discovery = setInterval(() => void discover(), DISCOVER_EVERY_MS);
       discovery.unref();
     }
-    const writer = await QuestdbWriter.create(config.questdb.ilpConf, app.log);
+    const writer = QuestdbWriter.create(config.questdb.ilpConf);
     const loop = new CaptureLoop(writer, { flushIntervalMs: config.collector.flushIntervalMs, leaseMs: config.collector.leaseMs, sources: list, onStored: (rows) => app.observeStored(rows) }, log);
     loop.start();
     app.decorate('capture', { sources: list, loop });
     app.addHook('onClose', async () => {
       clearInterval(discovery);
       await loop.stop().catch((err: unknown) => app.log.error({ err }, 'capture stop failed'));
-      await writer.close().catch((err: unknown) => app.log.error({ err }, 'sender close failed'));
+      writer.close();
       await redis.quit().catch(() => redis.disconnect());
     });
   },

@@ -127,6 +127,13 @@ export default fp(
     };
 
     app.decorate('metrics', registry);
+    // One child per label set, looked up once: a labelled observe() hashes its labels every call.
+    const children = new Map<string, { observe: (v: number) => void }>();
+    const child = (key: string, make: () => { observe: (v: number) => void }) => {
+      let c = children.get(key);
+      if (!c) children.set(key, (c = make()));
+      return c;
+    };
     app.decorate('observeStored', (events: readonly JobEvent[]) => {
       batches.inc();
       // Count per (queue, event) first: one labelled inc per pair, not per event.
@@ -138,9 +145,10 @@ export default fp(
         if (c) c.n++;
         else counts.set(key, { queue, event: e.event, n: 1 });
         if (e.latency_ms !== undefined && (e.event === 'completed' || e.event === 'failed')) {
-          latency.observe({ queue, outcome: e.event }, e.latency_ms);
+          const outcome = e.event;
+          child(`l${key}`, () => latency.labels({ queue, outcome })).observe(e.latency_ms);
         }
-        if (e.wait_ms !== undefined && e.event === 'active') wait.observe({ queue }, e.wait_ms);
+        if (e.wait_ms !== undefined && e.event === 'active') child(`w${queue}`, () => wait.labels({ queue })).observe(e.wait_ms);
       }
       for (const c of counts.values()) eventsTotal.inc({ queue: c.queue, event: c.event }, c.n);
     });

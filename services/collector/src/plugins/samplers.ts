@@ -1,7 +1,7 @@
-import { Sender } from '@questdb/nodejs-client';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
+import { IlpClient, IlpLines } from '../db/ilp.js';
 import { QueueDepthSampler, bufferQueueDepth } from '../samplers/queue-depth.js';
 import { bufferRedisStats, redisAddress, sampleRedis } from '../samplers/redis-info.js';
 
@@ -11,10 +11,7 @@ const SAMPLE_TIMEOUT_MS = 2000;
 const WARN_EVERY_TICKS = 60;
 /** Skipped seconds in a row before a warning: one slow tick is normal, a stuck flush is not. */
 const WARN_AFTER_SKIPS = 5;
-/**
- * Longest close waits for the tick in flight, ms. A flush to an unreachable QuestDB does not give
- * up by itself (@questdb/nodejs-client 4.2 retries a refused connection past `retry_timeout`).
- */
+/** Longest close waits for the tick in flight (a write gives up after the ILP request timeout), ms. */
 const CLOSE_WAIT_MS = 5000;
 
 interface Ticker {
@@ -80,7 +77,7 @@ async function bounded<T>(what: string, connection: Redis, read: () => Promise<T
 /**
  * Per-second samplers: every wall-clock second, the BullMQ job counts of each queue of this
  * namespace (`queue_depth`, one row per queue) and Redis INFO plus a measured PING (`redis_stats`,
- * one row), stamped with that second (µs, truncated) and written by one `Sender` owned here, one
+ * one row), stamped with that second (µs, truncated) and written by one ILP client owned here, one
  * flush per tick (STYLE R10). Both tables dedup on their keys, so the one transaction holding two
  * tables is harmless: a re-flushed second replaces itself. A failed tick logs a warning and the
  * next second tries again.
@@ -94,9 +91,7 @@ export default fp(
     const log = app.log.child({ component: 'samplers' });
     const address = redisAddress(config.redisUrl);
 
-    const sender = await Sender.fromConfig(config.questdb.ilpConf, {
-      log: (level, message) => log[level]({ questdb: true }, String(message)),
-    });
+    const questdb = IlpClient.fromConf(config.questdb.ilpConf);
     const connection = app.redis.duplicate();
     connection.on('error', (err) => log.warn({ err: err.message }, 'sampler redis error'));
     const depth = new QueueDepthSampler(connection, config.namespace, (err, queue) => log.warn({ err: err.message, queue }, 'sampler queue error'));
@@ -118,12 +113,11 @@ export default fp(
       ]);
       const problems = [depths, stats].flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
       try {
-        if (depths.status === 'fulfilled') await bufferQueueDepth(sender, ts, config.namespace, depths.value);
-        if (stats.status === 'fulfilled') await bufferRedisStats(sender, ts, address, stats.value);
-        await sender.flush();
+        const lines = new IlpLines();
+        if (depths.status === 'fulfilled') bufferQueueDepth(lines, ts, config.namespace, depths.value);
+        if (stats.status === 'fulfilled') bufferRedisStats(lines, ts, address, stats.value);
+        await questdb.send(lines);
       } catch (err) {
-        // Never let this second's rows ride along with the next flush.
-        sender.reset();
         problems.push(`questdb: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (problems.length > 0) {
@@ -140,7 +134,7 @@ export default fp(
       // Order: no new tick, the tick in flight finishes (its flush included), then the resources go.
       if (loop.ticker && !(await loop.ticker.stop(CLOSE_WAIT_MS))) log.warn({ waitedMs: CLOSE_WAIT_MS }, 'sampler tick still in flight at close; its second is dropped');
       await depth.close().catch((err: unknown) => log.error({ err }, 'closing sampler queues failed'));
-      await sender.close().catch((err: unknown) => log.error({ err }, 'closing sampler sender failed'));
+      questdb.close();
       await connection.quit().catch(() => connection.disconnect());
     });
 

@@ -1,7 +1,7 @@
-import type { Sender } from '@questdb/nodejs-client';
 import { QUEUE_NAMES, queueKeys, type QueueName } from '@queuescope/contracts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { IlpLines } from '../db/ilp.js';
 
 /** How many jobs one queue holds in each state at one instant (counts of jobs). */
 export interface QueueDepth {
@@ -58,20 +58,12 @@ export class QueueDepthSampler {
 }
 
 /**
- * Buffers one `queue_depth` row per sample into `sender` (no flush: the caller flushes the tick).
+ * Buffers one `queue_depth` row per sample into `lines` (no flush: the caller flushes the tick).
  * `tsMicros` is the sampled second in epoch µs; with the dedup keys (ts, namespace, queue), a second
  * sampled twice (two collectors, a re-flush) stays one row.
  */
-export async function bufferQueueDepth(sender: Sender, tsMicros: number, namespace: string, depths: readonly QueueDepth[]): Promise<void> {
+export function bufferQueueDepth(lines: IlpLines, tsMicros: number, namespace: string, depths: readonly QueueDepth[]): void {
   for (const d of depths) {
-    await sender
-      .table('queue_depth')
-      .symbol('namespace', namespace)
-      .symbol('queue', d.queue)
-      .intColumn('waiting', d.waiting)
-      .intColumn('active', d.active)
-      .intColumn('delayed', d.delayed)
-      .intColumn('failed', d.failed)
-      .at(tsMicros, 'us');
+    lines.row('queue_depth').symbol('namespace', namespace).symbol('queue', d.queue).int('waiting', d.waiting).int('active', d.active).int('delayed', d.delayed).int('failed', d.failed).at(tsMicros);
   }
 }

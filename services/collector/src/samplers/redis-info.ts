@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Sender } from '@questdb/nodejs-client';
 import type { Redis } from 'ioredis';
+import type { IlpLines } from '../db/ilp.js';
 
 /** What one sample says about the Redis server. */
 export interface RedisStats {
@@ -51,16 +51,9 @@ export async function sampleRedis(redis: Redis): Promise<RedisStats> {
 }
 
 /**
- * Buffers one `redis_stats` row into `sender` (no flush: the caller flushes the tick). `tsMicros`
+ * Buffers one `redis_stats` row into `lines` (no flush: the caller flushes the tick). `tsMicros`
  * is the sampled second in epoch µs; dedup keys (ts, redis) keep one row per second per server.
  */
-export async function bufferRedisStats(sender: Sender, tsMicros: number, redis: string, s: RedisStats): Promise<void> {
-  await sender
-    .table('redis_stats')
-    .symbol('redis', redis)
-    .floatColumn('ops_per_sec', s.opsPerSec)
-    .intColumn('used_memory_bytes', s.usedMemoryBytes)
-    .intColumn('connected_clients', s.connectedClients)
-    .floatColumn('ping_ms', s.pingMs)
-    .at(tsMicros, 'us');
+export function bufferRedisStats(lines: IlpLines, tsMicros: number, redis: string, s: RedisStats): void {
+  lines.row('redis_stats').symbol('redis', redis).float('ops_per_sec', s.opsPerSec).int('used_memory_bytes', s.usedMemoryBytes).int('connected_clients', s.connectedClients).float('ping_ms', s.pingMs).at(tsMicros);
 }

@@ -31,17 +31,6 @@ declare module 'fastify' {
   }
 }
 
-/** Longest a request waits on Redis before answering 503, ms. */
-const REDIS_DEADLINE_MS = 3000;
-
-function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DependencyUnavailableError('redis', `${what} took longer than ${REDIS_DEADLINE_MS} ms`)), REDIS_DEADLINE_MS);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Decorates `enqueue`: the one path from an accepted request to a durable job. The producer
  * publishes nothing of its own: BullMQ's add script appends `added` to the queue's events stream
@@ -94,11 +83,12 @@ export default fp(
 
     app.decorate('enqueue', async (req: EnqueueRequest) => {
       try {
-        return await withDeadline(enqueue(req), 'enqueue');
+        return await enqueue(req);
       } catch (err) {
         if (!(err instanceof Error) || err instanceof DependencyUnavailableError || err instanceof IdempotencyConflictError) throw err;
         // A dead or refusing Redis is a 503 with its reason; anything else is a bug and stays a 500.
-        const redisFailure = app.redis.status !== 'ready' || err.name === 'ReplyError' || /connection|stream|ECONN|ETIMEDOUT|EPIPE/i.test(err.message);
+        // A command unanswered for REDIS_COMMAND_TIMEOUT_MS (plugins/redis.ts) is one of these too.
+        const redisFailure = app.redis.status !== 'ready' || err.name === 'ReplyError' || /connection|stream|timed out|ECONN|ETIMEDOUT|EPIPE/i.test(err.message);
         if (redisFailure) throw new DependencyUnavailableError('redis', err.message);
         throw err;
       }

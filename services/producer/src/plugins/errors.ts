@@ -11,10 +11,10 @@ export default fp(
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const status = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500);
       if (status >= 500 && status !== 503) {
-        request.log.error({ err }, 'request failed');
+        request.log.error({ err, reqId: request.id, url: request.url }, 'request failed');
         return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
       }
-      if (status === 503) request.log.warn({ err: err.message }, 'dependency unavailable');
+      if (status === 503) request.log.warn({ err: err.message, reqId: request.id }, 'dependency unavailable');
       const code = err instanceof HttpError ? err.code : (err.code ?? 'BAD_REQUEST');
       const message = err.validation ? `${err.validationContext ?? 'body'}${err.message.replace(/^(body|params|headers|querystring)/, '')}` : err.message;
       return reply.code(status).send({ statusCode: status, code, message });

@@ -1,38 +1,39 @@
-import { Sender } from '@questdb/nodejs-client';
 import type { LoadSecond, LoadTotals } from '@queuescope/contracts';
 
 export type { LoadTotals } from '@queuescope/contracts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
+import { IlpClient, IlpLines } from '../ilp.js';
 
 /**
  * Store `seconds` of one run as ONE QuestDB transaction (one flush of one table). Re-posting the
  * same seconds replaces them (dedup keys ts, run_id, source).
  */
 export async function writeLoadMetrics(ilpConf: string, runId: string, source: string, seconds: readonly LoadSecond[]): Promise<void> {
-  const sender = await Sender.fromConfig(ilpConf);
+  const lines = new IlpLines();
+  for (const s of seconds) {
+    lines
+      .row('load_metrics')
+      .symbol('run_id', runId)
+      .symbol('source', source)
+      .int('vus', s.vus)
+      .int('requests', s.requests)
+      .int('accepted', s.accepted)
+      .int('errors', s.errors)
+      .int('timeouts', s.timeouts)
+      .int('status_4xx', s.status4xx)
+      .int('status_5xx', s.status5xx)
+      .float('p50_ms', s.p50Ms ?? undefined)
+      .float('p95_ms', s.p95Ms ?? undefined)
+      .float('p99_ms', s.p99Ms ?? undefined)
+      .float('max_ms', s.maxMs ?? undefined)
+      .at(Math.floor(s.ts / 1000) * 1_000_000);
+  }
+  const client = IlpClient.fromConf(ilpConf);
   try {
-    for (const s of seconds) {
-      const row = sender
-        .table('load_metrics')
-        .symbol('run_id', runId)
-        .symbol('source', source)
-        .intColumn('vus', s.vus)
-        .intColumn('requests', s.requests)
-        .intColumn('accepted', s.accepted)
-        .intColumn('errors', s.errors)
-        .intColumn('timeouts', s.timeouts)
-        .intColumn('status_4xx', s.status4xx)
-        .intColumn('status_5xx', s.status5xx);
-      if (s.p50Ms !== null) row.floatColumn('p50_ms', s.p50Ms);
-      if (s.p95Ms !== null) row.floatColumn('p95_ms', s.p95Ms);
-      if (s.p99Ms !== null) row.floatColumn('p99_ms', s.p99Ms);
-      if (s.maxMs !== null) row.floatColumn('max_ms', s.maxMs);
-      await row.at(Math.floor(s.ts / 1000) * 1000, 'ms');
-    }
-    await sender.flush();
+    await client.send(lines);
   } finally {
-    await sender.close();
+    client.close();
   }
 }
 
