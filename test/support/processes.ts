@@ -41,6 +41,15 @@ export function spawnScript(path: string, env: Record<string, string>, args: str
   };
 }
 
+/** Send `signal` to `child` and resolve once it exited; at once when it is absent or already gone. */
+export async function signalAndWait(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
 /** Poll `url` until it answers 2xx, or fail naming the process output. */
 export async function waitForHttp(url: string, proc: ServiceProcess | undefined, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from './processes.js';
+import { freePort, signalAndWait, waitFor } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The project's QuestDB settings, as infra/scripts/start-questdb.sh uses them. */
@@ -172,12 +172,7 @@ export class PrivateQuestdb {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+  private signal(signal: NodeJS.Signals): Promise<void> {
+    return signalAndWait(this.child, signal);
   }
 }

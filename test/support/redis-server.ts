@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from './processes.js';
+import { freePort, signalAndWait, waitFor } from './processes.js';
 
 const CONF = fileURLToPath(new URL('../../infra/redis.conf', import.meta.url));
 
@@ -67,12 +67,7 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+  private signal(signal: NodeJS.Signals): Promise<void> {
+    return signalAndWait(this.child, signal);
   }
 }

@@ -4,8 +4,11 @@ import type { Redis } from 'ioredis';
 /** The capture's Lua scripts (lua/*.lua; each file's header states its keys, arguments and replies). */
 const source = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 
+/** Scripts that answer one text get the field escaping they share prepended. */
+const withEscape = (name: string): string => `${source('lib/escape')}\n${source(name)}`;
+
 const SCRIPTS = {
-  qsReadBatch: { numberOfKeys: 3, lua: source('readBatch-3') },
+  qsReadBatch: { numberOfKeys: 3, lua: withEscape('readBatch-3') },
   qsAckBatch: { numberOfKeys: 3, lua: source('ackBatch-3') },
   qsRenewLease: { numberOfKeys: 1, lua: source('renewLease-1') },
 } as const;
@@ -26,6 +29,6 @@ export type CaptureRedis = Redis & CaptureCommands;
 export function withCaptureScripts(redis: Redis): CaptureRedis {
   for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
   // Variable number of keys: the caller passes it first.
-  redis.defineCommand('qsReadJobs', { lua: source('readJobs') });
+  redis.defineCommand('qsReadJobs', { lua: withEscape('readJobs') });
   return redis as CaptureRedis;
 }

@@ -257,12 +257,9 @@ export class StreamSource {
 
   private async mapBullmq(entries: LifecycleEntry[], batch: Batch): Promise<void> {
     const wanted = jobsToEnrich(entries, this.states);
-    let infos = new Map<string, JobInfo>();
-    if (wanted.size > 0) {
-      const ids = [...wanted.keys()];
-      const args = [...ids.map((id) => this.spec.jobPrefix + id), ...ids.map((id) => (wanted.get(id) ? '1' : '0'))];
-      infos = jobInfos(await this.redis.qsReadJobs(ids.length, args), ids);
-    }
+    const ids = [...wanted.keys()];
+    const args = [...ids.map((id) => this.spec.jobPrefix + id), ...ids.map((id) => (wanted.get(id) ? '1' : '0'))];
+    const infos = ids.length > 0 ? jobInfos(await this.redis.qsReadJobs(ids.length, args), ids) : new Map<string, JobInfo>();
     const mapped = mapEntries(this.spec.queue, entries, this.states, infos);
     batch.rows = mapped.rows;
     for (const jobId of mapped.touched) {

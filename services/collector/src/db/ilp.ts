@@ -24,22 +24,18 @@ const quoteString = (v: string): string => `"${STRING_SPECIAL.test(v) ? v.replac
 
 /**
  * Rows of a batch, for any number of tables. Per row: `row(table)`, then symbols, then columns, then
- * `at(µs)`. Names are the caller's own constants and are not escaped; values always are. A symbol
- * or string given as `undefined` or `''` is left out (reads back as NULL), as is a non-finite number.
+ * `at(µs)`. Names are the caller's own constants and are not escaped; values always are. Left out
+ * (read back as NULL): a symbol that is `undefined` or `''`, a string that is `undefined`, a number
+ * that is `undefined` or not finite. An empty string is stored as ''.
  */
 export class IlpLines {
   private text = '';
   private pending = '';
   private fields = 0;
-  private count = 0;
 
-  /** Rows completed so far. */
-  get rows(): number {
-    return this.count;
-  }
-
+  /** No row completed yet. */
   get isEmpty(): boolean {
-    return this.count === 0;
+    return this.text === '';
   }
 
   row(table: string): this {
@@ -78,7 +74,6 @@ export class IlpLines {
     if (this.fields === 0) throw new Error(`ILP row of ${this.pending.split(',')[0]} has no column`);
     this.text += `${this.pending} ${tsMicros}\n`;
     this.pending = '';
-    this.count++;
     return this;
   }
 
@@ -112,6 +107,8 @@ interface IlpTarget {
   tls: { rejectUnauthorized: boolean; ca?: Buffer };
 }
 
+/** Keys of the config string this client reads. */
+const USED_KEYS = new Set(['addr', 'username', 'password', 'token', 'request_timeout', 'tls_verify', 'tls_ca']);
 /** Keys of the `@questdb/nodejs-client` config string that mean nothing to a one-request-per-send client. */
 const IGNORED_KEYS = new Set(['auto_flush', 'auto_flush_rows', 'auto_flush_interval', 'protocol_version', 'init_buf_size', 'max_buf_size', 'max_name_len', 'request_min_throughput', 'retry_timeout', 'copy_buffer']);
 
@@ -132,7 +129,7 @@ export function parseIlpConf(conf: string): IlpTarget {
     kv.set(part.slice(0, eq).trim(), part.slice(eq + 1));
   }
   for (const key of kv.keys()) {
-    if (!IGNORED_KEYS.has(key) && !['addr', 'username', 'password', 'token', 'request_timeout', 'tls_verify', 'tls_ca'].includes(key)) throw new Error(`QUESTDB_ILP_CONF: unknown key ${key}`);
+    if (!USED_KEYS.has(key) && !IGNORED_KEYS.has(key)) throw new Error(`QUESTDB_ILP_CONF: unknown key ${key}`);
   }
   const addr = kv.get('addr');
   if (!addr) throw new Error('QUESTDB_ILP_CONF: addr is required');

@@ -23,6 +23,8 @@
     {0}   this consumer does not own the lease
     {-2}  the stream does not exist (nothing captured yet, or it was deleted)
 
+  escape() comes from lib/escape.lua, prepended by scripts.ts.
+
   Compaction (BullMQ streams): only lifecycle entries are returned, as four strings each; the rest
   (`waiting` of a new job, `drained`, `progress`, `retries-exhausted`, …) make no row, so they are
   acknowledged here and never leave Redis. That halves what the collector parses.
@@ -95,11 +97,6 @@ local compact = ARGV[5] == "1"
 local entries, noise = {}, {}
 local kept, read = 0, 0
 local lastEvent, lastPrev
-
-local function escape(s)
-  if string.find(s, "[\n\\]") then return (string.gsub(string.gsub(s, "\\", "\\\\"), "\n", "\\n")) end
-  return s
-end
 
 -- Keep one entry (XREADGROUP's {id, fields}): compacted for a BullMQ stream, as is otherwise.
 local function take(e)

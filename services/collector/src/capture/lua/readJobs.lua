@@ -11,10 +11,10 @@
     when asked), all joined by "\n". In a value "\" is written "\\" and a newline "\n"; an absent
     value (or one not asked for) is written "\N". One bulk string instead of 3–5 per job.
 ]]
+-- escape() comes from lib/escape.lua, prepended by scripts.ts.
 local function field(v)
   if not v then return "\\N" end
-  if string.find(v, "[\n\\]") then return (string.gsub(string.gsub(v, "\\", "\\\\"), "\n", "\\n")) end
-  return v
+  return escape(v)
 end
 local out, n = {}, 0
 for i = 1, #KEYS do
