@@ -176,6 +176,7 @@ fi
 mkdir -p "$qdb_root/tmp" "$qdb_root/conf" "$RUN_DIR"
 # Our settings, sized for a small shared machine and measured (see the file's comments).
 cp "$ROOT/infra/questdb/server.conf" "$qdb_root/conf/server.conf"
+cp "$ROOT/infra/questdb/log.conf" "$qdb_root/conf/log.conf"
 
 jvm_flags=(
   -Xms256m -Xmx2g -XX:+UseParallelGC
@@ -196,9 +197,18 @@ jvm_flags+=(
 # setsid: own session, so a Ctrl-C in the terminal that ran us does not reach QuestDB. Started
 # from a non-interactive script we are not a process-group leader, so setsid execs in place and
 # $! is the java pid (checked below).
-launcher=(nohup)
-command -v setsid >/dev/null 2>&1 && launcher=(setsid nohup)
+#
+# On a kernel with autogroup scheduling (most desktops and this CI machine:
+# /proc/sys/kernel/sched_autogroup_enabled = 1) CPU is shared between sessions before nice values
+# count, so plain nice would not make QuestDB yield: its session's own nice must be set too. That
+# is done from inside the new session (/proc/self/autogroup, before exec'ing java): written from
+# here instead, it raced with setsid and could nice the caller's session — the benchmark or the
+# tests — instead of QuestDB's.
 [[ $QUESTDB_NICE =~ ^[0-9]+$ ]] && ((QUESTDB_NICE <= 19)) || die "QUESTDB_NICE must be 0..19, got '$QUESTDB_NICE'"
+# shellcheck disable=SC2016 # $1 and $@ belong to the inner shell
+in_session=(bash -c '[[ -w /proc/self/autogroup ]] && printf "%s\n" "$1" >/proc/self/autogroup 2>/dev/null; shift; exec "$@"' questdb-launch "$QUESTDB_NICE")
+launcher=(nohup)
+command -v setsid >/dev/null 2>&1 && launcher=(setsid "${in_session[@]}" nohup)
 launcher+=(nice -n "$QUESTDB_NICE")
 
 log "starting QuestDB $QUESTDB_VERSION with $java_bin (Java $java_ver) on $where (data: $qdb_root)"
@@ -214,13 +224,6 @@ log "starting QuestDB $QUESTDB_VERSION with $java_bin (Java $java_ver) on $where
   "$java_bin" "${jvm_flags[@]}" </dev/null >>"$qdb_stdout" 2>&1 &
 pid=$!
 printf '%s\n' "$pid" >"$pidfile"
-# setsid put QuestDB in a session of its own, and on a kernel with autogroup scheduling (most
-# desktops and this CI machine: /proc/sys/kernel/sched_autogroup_enabled = 1) CPU is shared
-# between sessions before nice values count, so plain nice would not make it yield. The session's
-# own nice does (measured by bench:extreme: QuestDB 13.5 → 9.8 % of a core under full load).
-if [[ -w /proc/$pid/autogroup ]]; then
-  printf '%s\n' "$QUESTDB_NICE" >"/proc/$pid/autogroup" 2>/dev/null || log "warning: could not set the nice value of QuestDB's autogroup"
-fi
 
 show_logs() {
   tail_file "$qdb_stdout" 60

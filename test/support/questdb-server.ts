@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, signalAndWait, waitFor } from './processes.js';
 
@@ -70,6 +70,9 @@ export class PrivateQuestdb {
     if (conf !== null) {
       mkdirSync(join(server.dir, 'conf'), { recursive: true });
       copyFileSync(conf, join(server.dir, 'conf', 'server.conf'));
+      // Its log settings travel with it: a log.conf next to the server.conf is used too.
+      const logConf = join(dirname(conf), 'log.conf');
+      if (existsSync(logConf)) copyFileSync(logConf, join(server.dir, 'conf', 'log.conf'));
     }
     await server.start();
     return server;
