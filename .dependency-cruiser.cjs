@@ -31,8 +31,9 @@ module.exports = {
       comment:
         'Each service (producer, worker, collector) is a separately deployed process. A service ' +
         'talks to another only through Redis/HTTP using the shared types in @queuescope/contracts; ' +
-        'importing another service\'s code couples their releases and drags its dependencies in. ' +
-        'Move what both need into packages/contracts.',
+        "importing another service's code couples their releases and drags its dependencies in. " +
+        'Move what both need into packages/contracts (wire types, config) or packages/service-kit ' +
+        '(server plumbing: HTTP errors, error handler, logger, timeouts, runServer).',
       from: { path: '^services/([^/]+)/', pathNot: TEST_PATHS },
       to: { path: '^services/', pathNot: '^services/$1/' },
     },
@@ -46,15 +47,7 @@ module.exports = {
         'are allowed.',
       from: { path: '^packages/contracts/src/' },
       to: {
-        dependencyTypes: [
-          'npm',
-          'npm-dev',
-          'npm-optional',
-          'npm-peer',
-          'npm-bundled',
-          'npm-no-pkg',
-          'npm-unknown',
-        ],
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'],
         pathNot: '(^|/)node_modules/typebox/',
       },
     },
@@ -74,13 +67,62 @@ module.exports = {
       },
     },
     {
+      name: 'service-kit-below-services',
+      severity: 'error',
+      comment:
+        'packages/service-kit is the server plumbing the Fastify services share. It sits between ' +
+        'contracts and the services: it may import itself, @queuescope/contracts, npm packages and ' +
+        'node builtins, never a service, the web or the load test (that would make it a second ' +
+        'copy of one service, or a cycle).',
+      from: { path: '^packages/service-kit/src/' },
+      to: {
+        pathNot: ['^packages/service-kit/src/', '^packages/contracts/src/', '(^|/)node_modules/'],
+        dependencyTypesNot: ['core'],
+      },
+    },
+    {
+      name: 'web-no-service-kit',
+      severity: 'error',
+      comment:
+        'web/ runs in the browser; packages/service-kit is Node- and Fastify-only (close-with-grace, ' +
+        'pino options, process signals). The dashboard shares only @queuescope/contracts. ' +
+        '(`npm run boundaries` does not cruise web/ yet; `npx depcruise --config ' +
+        '.dependency-cruiser.cjs web` checks it.)',
+      from: { path: '^web/' },
+      to: { path: ['^packages/service-kit/', '(^|/)node_modules/@queuescope/service-kit/'] },
+    },
+    {
+      name: 'web-types-only-from-contracts',
+      severity: 'error',
+      comment:
+        'The dashboard takes the REST and live shapes from @queuescope/contracts as types only ' +
+        '(`import type`): values (schemas, config parsing, TypeBox) would be bundled into the page, ' +
+        'and the numbers the page shows are computed on the server (STYLE R14). One exception: ' +
+        '`@queuescope/contracts/live` (mergeFrames), the pure, dependency-free function that applies ' +
+        'a live delta frame, shared so the collector and the page merge frames by one definition.',
+      from: { path: '^web/' },
+      to: {
+        path: ['^packages/contracts/', '(^|/)node_modules/@queuescope/contracts/'],
+        pathNot: '^packages/contracts/src/live\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'web-not-to-services',
+      severity: 'error',
+      comment: 'The dashboard talks to the collector over HTTP and WebSocket only; it never imports service or load-runner code.',
+      from: { path: '^web/' },
+      to: { path: ['^services/', '^loadtest/', '^scripts/'] },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment:
         'An import of our own code that cannot be resolved is a typo, a missing file or a missing ' +
         'dependency in package.json; it fails at run time (tsx does not type-check).',
       from: { pathNot: '(^|/)node_modules/' },
-      to: { couldNotResolve: true },
+      // k6 scripts import k6's own modules and jslib URLs, which k6 resolves itself (typed by @types/k6).
+      to: { couldNotResolve: true, pathNot: ['^https://jslib\\.k6\\.io/'] },
     },
   ],
   options: {

@@ -8,17 +8,7 @@ import tseslint from 'typescript-eslint';
 const TS_FILES = ['**/*.{ts,mts,cts,tsx}'];
 
 export default defineConfig([
-  globalIgnores([
-    'node_modules',
-    '**/node_modules',
-    '.data',
-    '.cache',
-    'dist',
-    '**/dist',
-    'web/dist',
-    'coverage',
-    'test-results',
-  ]),
+  globalIgnores(['node_modules', '**/node_modules', '.data', '.cache', 'dist', '**/dist', 'web/dist', 'coverage', 'test-results']),
 
   // Our own JavaScript: the config files (eslint.config.js is ESM, *.cjs is CommonJS).
   {

@@ -64,7 +64,15 @@ function resultLine(r: EngineResult): string {
 async function runRound(side: Side, label: string): Promise<Round> {
   const stack = await startStack(side, { workers: opts.workers, redis });
   try {
-    const runId = stack.side === 'queuescope' ? await createRun(stack, { name: `bench extreme ${label}`, scenario: 'extreme', engine: 'builtin', config: { workers: opts.workers, durationMs: opts.duration } }) : `bare-${stack.namespace}`;
+    const runId =
+      stack.side === 'queuescope'
+        ? await createRun(stack, {
+            name: `bench extreme ${label}`,
+            scenario: 'extreme',
+            engine: 'builtin',
+            config: { workers: opts.workers, durationMs: opts.duration },
+          })
+        : `bare-${stack.namespace}`;
     const { value: result, cpu, commands } = await measure(stack, redis, () => runScenario({ baseUrl: stack.url, runId, scenario }));
     console.log(`${label} ${side.padEnd(10)} ${resultLine(result)}`);
     console.log(`  cpu % of one core: ${formatCpu(cpu)}`);
@@ -75,7 +83,16 @@ async function runRound(side: Side, label: string): Promise<Round> {
     const round: Round = { side, result, cpu, commands, drainMs };
     if (stack.side === 'queuescope') {
       await finishRun(stack, runId);
-      round.check = await verifyRun(db, { runId, namespace: stack.namespace, expected: { jobs: result.accepted, what: 'accepted requests' }, unanswered: unanswered(result) }, (line) => console.log(`  ${line}`));
+      round.check = await verifyRun(
+        db,
+        {
+          runId,
+          namespace: stack.namespace,
+          expected: { jobs: result.accepted, what: 'accepted requests' },
+          unanswered: unanswered(result),
+        },
+        (line) => console.log(`  ${line}`),
+      );
     }
     if (stack.side === 'queuescope') console.log(`  queues drained ${fmt(drainMs / 1000, 1)} s after the load`);
     return round;
@@ -104,8 +121,15 @@ function printSummary(rounds: readonly Round[]): void {
 async function warmUp(side: Side): Promise<void> {
   const stack = await startStack(side, { workers: opts.workers, redis });
   try {
-    const runId = stack.side === 'queuescope' ? await createRun(stack, { name: 'bench extreme warm-up', scenario: 'extreme', engine: 'builtin' }) : `bare-${stack.namespace}`;
-    const result = await runScenario({ baseUrl: stack.url, runId, scenario: scaleStages(getScenario('extreme'), { durationMs: opts.warmup }) });
+    const runId =
+      stack.side === 'queuescope'
+        ? await createRun(stack, { name: 'bench extreme warm-up', scenario: 'extreme', engine: 'builtin' })
+        : `bare-${stack.namespace}`;
+    const result = await runScenario({
+      baseUrl: stack.url,
+      runId,
+      scenario: scaleStages(getScenario('extreme'), { durationMs: opts.warmup }),
+    });
     console.log(`warm-up   ${side.padEnd(10)} ${resultLine(result)}  (not counted)`);
     if (stack.side === 'queuescope') await finishRun(stack, runId);
   } finally {
@@ -113,7 +137,9 @@ async function warmUp(side: Side): Promise<void> {
   }
 }
 
-console.log(`extreme scenario (peak 1000 VUs) scaled to ${opts.duration / 1000} s per round, ${opts.rounds} rounds per side, ${opts.workers} worker processes, built-in engine`);
+console.log(
+  `extreme scenario (peak 1000 VUs) scaled to ${opts.duration / 1000} s per round, ${opts.rounds} rounds per side, ${opts.workers} worker processes, built-in engine`,
+);
 if (opts.warmup > 0) for (const side of SIDES) await warmUp(side);
 const rounds: Round[] = [];
 const ratios: number[] = [];

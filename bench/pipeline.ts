@@ -43,7 +43,12 @@ const opts = new Command('bench:pipeline')
   .opts<{ duration: number; connections: number; workers: number; probes: number; rate: number }>();
 
 /** No simulated work and no failures: the pipeline's own capacity. */
-const NO_OP_QUEUES = Object.fromEntries(QUEUE_NAMES.flatMap((q) => [[`QUEUE_${q.toUpperCase()}_LATENCY`, 'fixed:0'], [`QUEUE_${q.toUpperCase()}_FAILURE_RATE`, '0']]));
+const NO_OP_QUEUES = Object.fromEntries(
+  QUEUE_NAMES.flatMap((q) => [
+    [`QUEUE_${q.toUpperCase()}_LATENCY`, 'fixed:0'],
+    [`QUEUE_${q.toUpperCase()}_FAILURE_RATE`, '0'],
+  ]),
+);
 /** Every probe job writes added, active, completed. */
 const ROWS_PER_PROBE = 3;
 
@@ -59,35 +64,55 @@ function load(url: string, runId: string): Promise<autocannon.Result> {
     duration: opts.duration / 1000,
     workers: 1,
     ...(opts.rate > 0 ? { overallRate: opts.rate } : {}),
-    requests: Object.values(ENDPOINTS).map((e, i) => ({ method: 'POST', path: e.path, headers: { 'content-type': 'application/json', 'x-run-id': runId }, body: JSON.stringify(e.body(i)) })),
+    requests: Object.values(ENDPOINTS).map((e, i) => ({
+      method: 'POST',
+      path: e.path,
+      headers: { 'content-type': 'application/json', 'x-run-id': runId },
+      body: JSON.stringify(e.body(i)),
+    })),
   });
 }
 
 /** Finished jobs (completed + failed rows) with ts in [fromMs, toMs). */
 async function finishedBetween(client: pg.Client, runId: string, fromMs: number, toMs: number): Promise<number> {
-  const { rows } = await client.query(`SELECT count() AS n FROM job_events WHERE run_id = $1 AND event IN ('completed', 'failed') AND ts >= ${fromMs * 1000} AND ts < ${toMs * 1000}`, [runId]);
+  const { rows } = await client.query(
+    `SELECT count() AS n FROM job_events WHERE run_id = $1 AND event IN ('completed', 'failed') AND ts >= ${fromMs * 1000} AND ts < ${toMs * 1000}`,
+    [runId],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 
 /** Seconds from the run's first `added` row to its last finished row. */
 async function runSpanSeconds(client: pg.Client, runId: string): Promise<number> {
-  const { rows } = await client.query(`SELECT cast(min(ts) AS LONG) AS first, cast(max(ts) AS LONG) AS last FROM job_events WHERE run_id = $1`, [runId]);
+  const { rows } = await client.query(
+    `SELECT cast(min(ts) AS LONG) AS first, cast(max(ts) AS LONG) AS last FROM job_events WHERE run_id = $1`,
+    [runId],
+  );
   return (Number(rows[0]?.last) - Number(rows[0]?.first)) / 1e6;
 }
 
-const dist = (ms: readonly number[]): string => `p50 ${fmt(percentile(ms, 0.5))} ms  p99 ${fmt(percentile(ms, 0.99))} ms  max ${fmt(percentile(ms, 1))} ms`;
+const dist = (ms: readonly number[]): string =>
+  `p50 ${fmt(percentile(ms, 0.5))} ms  p99 ${fmt(percentile(ms, 0.99))} ms  max ${fmt(percentile(ms, 1))} ms`;
 
 function printFreshness(f: FreshnessSamples, probeRows: number): void {
   const missed = probeRows - f.perEvent.length;
-  console.log(`freshness per event (first visible in SQL − ts, ${f.perEvent.length} probe rows, polled every 100 ms): ${dist(f.perEvent)}${missed > 0 ? `  (${missed} probe rows not seen in time)` : ''}`);
+  console.log(
+    `freshness per event (first visible in SQL − ts, ${f.perEvent.length} probe rows, polled every 100 ms): ${dist(f.perEvent)}${missed > 0 ? `  (${missed} probe rows not seen in time)` : ''}`,
+  );
   console.log(`freshness of the newest row (poll time − newest visible ts, ${f.newest.length} polls during the load): ${dist(f.newest)}`);
 }
 
 const stack = await startStack('queuescope', { workers: opts.workers, redis, env: NO_OP_QUEUES });
 try {
-  const runId = await createRun(stack, { name: 'bench pipeline', engine: 'autocannon', config: { connections: opts.connections, workers: opts.workers, durationMs: opts.duration, rate: opts.rate } });
+  const runId = await createRun(stack, {
+    name: 'bench pipeline',
+    engine: 'autocannon',
+    config: { connections: opts.connections, workers: opts.workers, durationMs: opts.duration, rate: opts.rate },
+  });
   const probeRunId = `${runId}-probe`;
-  console.log(`load: ${opts.connections} connections for ${opts.duration / 1000} s (autocannon), ${opts.rate > 0 ? `${opts.rate} req/s in all` : 'unlimited rate'}, ${opts.workers} worker processes, no-op jobs, run ${runId}`);
+  console.log(
+    `load: ${opts.connections} connections for ${opts.duration / 1000} s (autocannon), ${opts.rate > 0 ? `${opts.rate} req/s in all` : 'unlimited rate'}, ${opts.workers} worker processes, no-op jobs, run ${runId}`,
+  );
 
   const sampler = new FreshnessSampler(db, runId, probeRunId);
   const probes = startProbes(stack.url, probeRunId, opts.probes);
@@ -111,14 +136,30 @@ try {
   // producer still adds their jobs, so BullMQ's own count is the truth to check against.
   await waitForDrain(redis, stack.queues);
   const jobs = (await finishedJobs(redis, stack.queues)) - probed.accepted;
-  const check = await verifyRun(db, { runId, namespace: stack.namespace, expected: { jobs, what: `jobs BullMQ finished (${jobs - accepted} more than accepted responses: requests cut off by autocannon at the end)` }, unanswered: 0 }, (l) => console.log(l));
+  const check = await verifyRun(
+    db,
+    {
+      runId,
+      namespace: stack.namespace,
+      expected: {
+        jobs,
+        what: `jobs BullMQ finished (${jobs - accepted} more than accepted responses: requests cut off by autocannon at the end)`,
+      },
+      unanswered: 0,
+    },
+    (l) => console.log(l),
+  );
   const duringLoad = (await finishedBetween(db, runId, loadStart, loadEnd)) / ((loadEnd - loadStart) / 1000);
   const span = await runSpanSeconds(db, runId);
-  console.log(`end to end: ${fmt(duringLoad)} jobs/s finished during the load; all ${check.jobs} jobs in ${fmt(span, 1)} s from first added to last finished (${fmt(check.jobs / span)} jobs/s)`);
+  console.log(
+    `end to end: ${fmt(duringLoad)} jobs/s finished during the load; all ${check.jobs} jobs in ${fmt(span, 1)} s from first added to last finished (${fmt(check.jobs / span)} jobs/s)`,
+  );
   printFreshness(freshness, probed.accepted * ROWS_PER_PROBE);
   const p99 = percentile(freshness.perEvent, 0.99);
   const met = p99 <= 2000 && duringLoad >= 3000;
-  console.log(`target freshness p99 ≤ 2000 ms at ≥ 3000 jobs/s: ${met ? 'met' : 'NOT met'} (p99 ${fmt(p99)} ms at ${fmt(duringLoad)} jobs/s)`);
+  console.log(
+    `target freshness p99 ≤ 2000 ms at ≥ 3000 jobs/s: ${met ? 'met' : 'NOT met'} (p99 ${fmt(p99)} ms at ${fmt(duringLoad)} jobs/s)`,
+  );
 } finally {
   await stack.stop();
   await db.end();

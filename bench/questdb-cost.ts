@@ -84,7 +84,9 @@ async function round(variant: Variant): Promise<Round> {
     const loadCpu = cpuPercent(pid, start, (performance.now() - t0) / 1000);
     const lastCommit = performance.now();
     const table = variant.views ? 'event_counts_1s' : 'job_events';
-    const countSql = variant.views ? 'SELECT sum(n) AS n FROM event_counts_1s WHERE run_id = $1' : 'SELECT count() AS n FROM job_events WHERE run_id = $1';
+    const countSql = variant.views
+      ? 'SELECT sum(n) AS n FROM event_counts_1s WHERE run_id = $1'
+      : 'SELECT count() AS n FROM job_events WHERE run_id = $1';
     for (;;) {
       const n = Number((await db.query<{ n: string }>(countSql, [runId])).rows[0]?.n ?? 0);
       if (n >= written) break;
@@ -103,17 +105,23 @@ async function round(variant: Variant): Promise<Round> {
   }
 }
 
-console.log(`QuestDB cost: ${opts.rate} rows/s, one commit per ${opts.interval} ms, ${opts.duration / 1000} s per round, ${opts.rounds} rounds per variant, alternating`);
+console.log(
+  `QuestDB cost: ${opts.rate} rows/s, one commit per ${opts.interval} ms, ${opts.duration / 1000} s per round, ${opts.rounds} rounds per variant, alternating`,
+);
 const results = new Map<string, Round[]>(VARIANTS.map((v) => [v.name, []]));
 for (let r = 1; r <= opts.rounds; r++) {
   for (const variant of VARIANTS) {
     const result = await round(variant);
     results.get(variant.name)!.push(result);
-    console.log(`round ${r}/${opts.rounds} ${variant.name.padEnd(15)} cpu under load ${fmt(result.loadCpu, 1)} %  idle ${fmt(result.idleCpu, 1)} %  rows visible ${fmt(result.visibleLagMs)} ms after the last commit`);
+    console.log(
+      `round ${r}/${opts.rounds} ${variant.name.padEnd(15)} cpu under load ${fmt(result.loadCpu, 1)} %  idle ${fmt(result.idleCpu, 1)} %  rows visible ${fmt(result.visibleLagMs)} ms after the last commit`,
+    );
   }
 }
 console.log('medians:');
 for (const [name, rounds] of results) {
-  console.log(`  ${name.padEnd(15)} cpu under load ${fmt(median(rounds.map((x) => x.loadCpu)), 1)} %  idle ${fmt(median(rounds.map((x) => x.idleCpu)), 1)} %  visible after ${fmt(median(rounds.map((x) => x.visibleLagMs)))} ms`);
+  console.log(
+    `  ${name.padEnd(15)} cpu under load ${fmt(median(rounds.map((x) => x.loadCpu)), 1)} %  idle ${fmt(median(rounds.map((x) => x.idleCpu)), 1)} %  visible after ${fmt(median(rounds.map((x) => x.visibleLagMs)))} ms`,
+  );
 }
 process.exit(0);

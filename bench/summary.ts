@@ -41,7 +41,8 @@ await server.register(fp(app), { config, samplers: false });
 await server.ready();
 const db = new pg.Client({ ...config.questdb.pg });
 await db.connect();
-const count = async (text: string, params: unknown[]): Promise<number> => Number((await db.query<{ n: string }>(text, params)).rows[0]?.n ?? 0);
+const count = async (text: string, params: unknown[]): Promise<number> =>
+  Number((await db.query<{ n: string }>(text, params)).rows[0]?.n ?? 0);
 
 /** Time `n` calls of `work` after 2 warm-ups; ms. */
 async function timed(n: number, work: () => Promise<void>): Promise<number[]> {
@@ -60,7 +61,8 @@ async function get(server: FastifyInstance, url: string): Promise<string> {
   return res.body;
 }
 
-const line = (label: string, times: number[]): string => `${label.padEnd(44)} median ${fmt(median(times))} ms  p95 ${fmt(percentile(times, 0.95))} ms  (${times.length} requests)`;
+const line = (label: string, times: number[]): string =>
+  `${label.padEnd(44)} median ${fmt(median(times))} ms  p95 ${fmt(percentile(times, 0.95))} ms  (${times.length} requests)`;
 
 /** Wait until job_events and the per-second counts view both hold `rows` events of `runId`. */
 async function visible(runId: string, rows: number): Promise<void> {
@@ -92,7 +94,11 @@ const results: string[] = [];
 let tickAt1M: number[] | undefined;
 
 for (const [i, runId] of runs.entries()) {
-  const created = await server.inject({ method: 'POST', url: '/api/v1/runs', payload: { id: runId, name: `summary benchmark ${i === 0 ? 'A' : 'B'}` } });
+  const created = await server.inject({
+    method: 'POST',
+    url: '/api/v1/runs',
+    payload: { id: runId, name: `summary benchmark ${i === 0 ? 'A' : 'B'}` },
+  });
   if (created.statusCode !== 201) throw new Error(created.body);
   starts.push(Date.parse((JSON.parse(created.body) as { startedAt: string }).startedAt) * 1000);
   console.log(`writing ${opts.events} events for run ${runId} …`);
@@ -105,7 +111,9 @@ for (const [i, runId] of runs.entries()) {
     }
   });
   ends.push(lastTs);
-  console.log(`\n  wrote in ${((performance.now() - t) / 1000).toFixed(1)} s; events span ${new Date(starts[i]! / 1000).toISOString()} .. ${new Date(lastTs / 1000).toISOString()}`);
+  console.log(
+    `\n  wrote in ${((performance.now() - t) / 1000).toFixed(1)} s; events span ${new Date(starts[i]! / 1000).toISOString()} .. ${new Date(lastTs / 1000).toISOString()}`,
+  );
   await visible(runId, opts.events);
   const finished = await server.inject({ method: 'POST', url: `/api/v1/runs/${runId}/finish` });
   if (finished.statusCode !== 200) throw new Error(finished.body);
@@ -128,11 +136,23 @@ const summary = await timed(opts.repeat, async () => {
 });
 const jobs = (JSON.parse(body) as { queues: { jobs: number }[] }).queues.reduce((n, q) => n + q.jobs, 0);
 results.push(line(`summary (${jobs} jobs)`, summary));
-results.push(line('compare of the two runs', await timed(opts.repeat, async () => void (await get(server, `/api/v1/compare?a=${a}&b=${b}`)))));
+results.push(
+  line('compare of the two runs', await timed(opts.repeat, async () => void (await get(server, `/api/v1/compare?a=${a}&b=${b}`)))),
+);
 const hourFrom = new Date(Math.floor(starts[0]! / 1000 / 1000) * 1000 - 300_000);
 const hour = `from=${encodeURIComponent(hourFrom.toISOString())}&to=${encodeURIComponent(new Date(hourFrom.getTime() + 3600_000).toISOString())}`;
-results.push(line('timeseries latency, 1 h at 1 s (all runs)', await timed(opts.repeat, async () => void (await get(server, `/api/v1/timeseries?metric=latency&step=1s&${hour}`)))));
-results.push(line('timeseries throughput, 1 h at 1 s (all runs)', await timed(opts.repeat, async () => void (await get(server, `/api/v1/timeseries?metric=throughput&step=1s&${hour}`)))));
+results.push(
+  line(
+    'timeseries latency, 1 h at 1 s (all runs)',
+    await timed(opts.repeat, async () => void (await get(server, `/api/v1/timeseries?metric=latency&step=1s&${hour}`))),
+  ),
+);
+results.push(
+  line(
+    'timeseries throughput, 1 h at 1 s (all runs)',
+    await timed(opts.repeat, async () => void (await get(server, `/api/v1/timeseries?metric=throughput&step=1s&${hour}`))),
+  ),
+);
 if (tickAt1M) results.push(line('live tick, 1 000 000 events stored', tickAt1M));
 results.push(line(`live tick, ${stored} events stored`, await liveTick(b, ends[1]! / 1000)));
 

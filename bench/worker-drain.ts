@@ -45,17 +45,27 @@ interface Drain {
 async function prefillPaused(queue: Queue): Promise<void> {
   await queue.pause();
   for (let i = 0; i < opts.jobs; i += 1000) {
-    const chunk = Array.from({ length: Math.min(1000, opts.jobs - i) }, (_, k) => ({ name: 'charge', data: { runId: 'bench', input: { i: i + k } }, opts: { removeOnComplete: true } }));
+    const chunk = Array.from({ length: Math.min(1000, opts.jobs - i) }, (_, k) => ({
+      name: 'charge',
+      data: { runId: 'bench', input: { i: i + k } },
+      opts: { removeOnComplete: true },
+    }));
     await queue.addBulk(chunk);
   }
 }
 
 /** Spawn the worker of `side` and resolve once it printed `ready`. */
 async function startWorker(side: Side, namespace: string): Promise<ServiceProcess> {
-  const proc = spawnScript('bench/lib/drain-worker.ts', { ...processEnv(), DRAIN_SIDE: side, DRAIN_NS: namespace, DRAIN_CONCURRENCY: String(opts.concurrency) });
+  const proc = spawnScript('bench/lib/drain-worker.ts', {
+    ...processEnv(),
+    DRAIN_SIDE: side,
+    DRAIN_NS: namespace,
+    DRAIN_CONCURRENCY: String(opts.concurrency),
+  });
   const deadline = Date.now() + 60_000;
   while (!/^ready$/m.test(proc.output())) {
-    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(`${side} worker did not start:\n${proc.output().slice(-3000)}`);
+    if (proc.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${side} worker did not start:\n${proc.output().slice(-3000)}`);
     await sleep(50);
   }
   return proc;
@@ -112,7 +122,10 @@ for (let round = 1; round <= opts.rounds; round++) {
   ratios.push(q.jobsPerSec / b.jobsPerSec);
   console.log(`round ${round}/${opts.rounds}: ${line('bare', b)}, ${line('queuescope', q)}, ratio ${fmt(ratios.at(-1), 3)}`);
 }
-for (const side of SIDES) console.log(`median ${side}: ${fmt(median(drains[side].map((d) => d.jobsPerSec)))} jobs/s, ${fmt(median(drains[side].map((d) => d.cpuUsPerJob)), 1)} µs CPU per job`);
+for (const side of SIDES)
+  console.log(
+    `median ${side}: ${fmt(median(drains[side].map((d) => d.jobsPerSec)))} jobs/s, ${fmt(median(drains[side].map((d) => d.cpuUsPerJob)), 1)} µs CPU per job`,
+  );
 await redis.quit();
 console.log(`ratio queuescope/bare: drain jobs/s ${fmt(median(ratios), 3)} (target ≥ 0.95)`);
 process.exit(0);

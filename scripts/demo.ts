@@ -56,7 +56,11 @@ await new Promise((r) => setTimeout(r, 2000));
 let interrupted = false;
 process.on('SIGINT', () => (interrupted = true));
 console.log(`stack ready; running the ${scenario} scenario …\n`);
-const loadtest = spawn(process.execPath, ['--import', 'tsx', `${ROOT}loadtest/src/cli.ts`, '--scenario', scenario, '--name', `demo ${scenario}`], { stdio: 'inherit' });
+const loadtest = spawn(
+  process.execPath,
+  ['--import', 'tsx', `${ROOT}loadtest/src/cli.ts`, '--scenario', scenario, '--name', `demo ${scenario}`],
+  { stdio: 'inherit' },
+);
 const code = await new Promise<number>((resolve) => loadtest.on('exit', (c) => resolve(c ?? 1)));
 if (interrupted) {
   stopping = true;
@@ -67,7 +71,11 @@ if (interrupted) {
 console.log(
   [
     '',
-    code === 0 ? 'Every queue met its SLO.' : code === 1 ? 'At least one queue missed its SLO (see the table above).' : `The load test ended with exit code ${code}.`,
+    code === 0
+      ? 'Every queue met its SLO.'
+      : code === 1
+        ? 'At least one queue missed its SLO (see the table above).'
+        : `The load test ended with exit code ${code}.`,
     `Dashboard: ${collectorUrl}/   API: ${collectorUrl}/api/docs   SQL: psql -h ${config.questdb.pg.host} -p ${config.questdb.pg.port} -U ${config.questdb.pg.user} -d qdb`,
     'The stack keeps running; Ctrl-C stops everything this command started.',
   ].join('\n'),

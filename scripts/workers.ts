@@ -8,11 +8,16 @@ import { superviseAll } from './lib/processes.js';
 
 const program = new Command('workers')
   .description('run and supervise queuescope worker processes')
-  .option('-i, --instances <n>', 'worker processes to run', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be an integer from 1 to 64');
-    return n;
-  }, Number(process.env.WORKER_INSTANCES ?? 5))
+  .option(
+    '-i, --instances <n>',
+    'worker processes to run',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('must be an integer from 1 to 64');
+      return n;
+    },
+    Number(process.env.WORKER_INSTANCES ?? 5),
+  )
   .parse();
 const { instances } = program.opts<{ instances: number }>();
 

@@ -13,7 +13,11 @@ const ns = process.env.BARE_NS ?? 'bare';
 const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
 const queues = Object.fromEntries(QUEUE_NAMES.map((q) => [q, new Queue(q, { connection, prefix: `{${ns}:${q}}` })]));
 const app = Fastify({ logger: false });
-for (const [path, q] of [['/api/v1/payments', 'payment'], ['/api/v1/notifications', 'notification'], ['/api/v1/webhooks', 'webhook']] as const) {
+for (const [path, q] of [
+  ['/api/v1/payments', 'payment'],
+  ['/api/v1/notifications', 'notification'],
+  ['/api/v1/webhooks', 'webhook'],
+] as const) {
   const profile = config.queues[q];
   const jobOptions = {
     attempts: profile.attempts,

@@ -11,6 +11,11 @@ import { simulateWork } from '../../services/worker/src/handlers/simulate.js';
 const config = parseConfig({ ...process.env, QS_NAMESPACE: undefined });
 const ns = process.env.BARE_NS ?? 'bare';
 const workers = QUEUE_NAMES.map(
-  (q) => new Worker(q, () => simulateWork(config.queues[q]), { connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }), prefix: `{${ns}:${q}}`, concurrency: config.queues[q].concurrency }),
+  (q) =>
+    new Worker(q, () => simulateWork(config.queues[q]), {
+      connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: `{${ns}:${q}}`,
+      concurrency: config.queues[q].concurrency,
+    }),
 );
 process.once('SIGTERM', () => void Promise.all(workers.map((w) => w.close())).then(() => process.exit(0)));

@@ -96,7 +96,9 @@ export function groupedShares(report: CpuReport): { label: string; percent: numb
 
 /** One line: `producer 85.1  workers 60.2 (12.1 11.9 …)  …  | machine 196 of 200, other 4.0`. */
 export function formatCpu(report: CpuReport): string {
-  const parts = groupedShares(report).map((g) => `${g.label} ${fmt(g.percent, 1)}${g.parts.length > 1 ? ` (${g.parts.map((p) => fmt(p, 1)).join(' ')})` : ''}`);
+  const parts = groupedShares(report).map(
+    (g) => `${g.label} ${fmt(g.percent, 1)}${g.parts.length > 1 ? ` (${g.parts.map((p) => fmt(p, 1)).join(' ')})` : ''}`,
+  );
   return `${parts.join('  ')}  | machine ${fmt(report.machine, 0)} of ${report.cores * 100}, other ${fmt(report.other, 1)}`;
 }
 

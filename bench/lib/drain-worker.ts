@@ -20,7 +20,11 @@ const noop = async (): Promise<void> => undefined;
 
 async function startBare(): Promise<() => Promise<void>> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const worker = new Worker('payment', noop, { connection, prefix: queueKeys(namespace, 'payment').bullPrefix, concurrency: Number(concurrency) });
+  const worker = new Worker('payment', noop, {
+    connection,
+    prefix: queueKeys(namespace, 'payment').bullPrefix,
+    concurrency: Number(concurrency),
+  });
   await worker.waitUntilReady();
   return async () => {
     await worker.close();
@@ -29,7 +33,12 @@ async function startBare(): Promise<() => Promise<void>> {
 }
 
 async function startQueuescope(): Promise<() => Promise<void>> {
-  const config = parseConfig({ REDIS_URL: redisUrl, QS_NAMESPACE: namespace, WORKER_QUEUES: 'payment', QUEUE_PAYMENT_CONCURRENCY: concurrency });
+  const config = parseConfig({
+    REDIS_URL: redisUrl,
+    QS_NAMESPACE: namespace,
+    WORKER_QUEUES: 'payment',
+    QUEUE_PAYMENT_CONCURRENCY: concurrency,
+  });
   const running = await startWorkers(config, { log: pino({ level: 'warn' }), handler: noop });
   return running.close;
 }

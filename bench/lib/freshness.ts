@@ -80,7 +80,10 @@ export class FreshnessSampler {
       this.samples.perEvent.push(polledAt - r.us / 1000);
     }
     if (!this.sampleNewest) return;
-    const newest = await this.db.query<{ us: number }>(`SELECT cast(ts AS LONG) AS us FROM job_events WHERE run_id = $1 ORDER BY ts DESC LIMIT 1`, [this.runId]);
+    const newest = await this.db.query<{ us: number }>(
+      `SELECT cast(ts AS LONG) AS us FROM job_events WHERE run_id = $1 ORDER BY ts DESC LIMIT 1`,
+      [this.runId],
+    );
     const us = newest.rows[0]?.us;
     if (us !== undefined) this.samples.newest.push(polledAt - us / 1000);
   }
@@ -91,7 +94,11 @@ export class FreshnessSampler {
  * with how many the producer accepted. Requests are not awaited one by one, so a slow answer
  * under load does not lower the rate.
  */
-export function startProbes(producerUrl: string, runId: string, perSecond: number): { stop: () => Promise<{ sent: number; accepted: number }> } {
+export function startProbes(
+  producerUrl: string,
+  runId: string,
+  perSecond: number,
+): { stop: () => Promise<{ sent: number; accepted: number }> } {
   let sent = 0;
   let accepted = 0;
   const inFlight = new Set<Promise<void>>();

@@ -33,7 +33,12 @@ export async function runCounts(db: pg.Client, runId: string): Promise<RunCounts
  * held still across one more poll (a job's rows span several commits). Resolves with the last
  * counts and whether that happened before `timeoutMs`.
  */
-export async function waitForRunRows(db: pg.Client, runId: string, jobs: number, opts: { timeoutMs?: number; everyMs?: number; progress?: (c: RunCounts) => void } = {}): Promise<{ counts: RunCounts; settled: boolean }> {
+export async function waitForRunRows(
+  db: pg.Client,
+  runId: string,
+  jobs: number,
+  opts: { timeoutMs?: number; everyMs?: number; progress?: (c: RunCounts) => void } = {},
+): Promise<{ counts: RunCounts; settled: boolean }> {
   const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
   let previous = -1;
   for (;;) {
@@ -69,7 +74,12 @@ export interface RunCheck {
   examples: { queue: string; job_id: string; attempt: number; a: number; t: number }[];
 }
 
-export async function checkRun(db: pg.Client, runId: string, expected: { jobs: number; what: string }, namespace: string): Promise<RunCheck> {
+export async function checkRun(
+  db: pg.Client,
+  runId: string,
+  expected: { jobs: number; what: string },
+  namespace: string,
+): Promise<RunCheck> {
   const jobs = (
     await db.query(
       `SELECT count() AS jobs,
@@ -97,12 +107,20 @@ export async function checkRun(db: pg.Client, runId: string, expected: { jobs: n
     brokenAttempts: broken.length,
     lostEntries: num(gaps?.lost),
   };
-  const ok = check.addedRows === expected.jobs && check.jobsWithoutOneAdded === 0 && check.jobsWithoutOneFinal === 0 && check.brokenAttempts === 0 && check.lostEntries === 0;
+  const ok =
+    check.addedRows === expected.jobs &&
+    check.jobsWithoutOneAdded === 0 &&
+    check.jobsWithoutOneFinal === 0 &&
+    check.brokenAttempts === 0 &&
+    check.lostEntries === 0;
   return { ...check, ok, examples: broken.slice(0, 3) };
 }
 
 /** (queue, job, attempt) without exactly one `active` and one terminal row: `a` active rows, `t` terminal ones. */
-async function brokenAttempts(db: pg.Client, runId: string): Promise<{ queue: string; job_id: string; attempt: number; a: number; t: number }[]> {
+async function brokenAttempts(
+  db: pg.Client,
+  runId: string,
+): Promise<{ queue: string; job_id: string; attempt: number; a: number; t: number }[]> {
   const { rows } = await db.query(
     `SELECT * FROM (SELECT queue, job_id, attempt,
                            sum(CASE WHEN event = 'active' THEN 1 ELSE 0 END) AS a,
@@ -116,7 +134,10 @@ async function brokenAttempts(db: pg.Client, runId: string): Promise<{ queue: st
 
 /** Every row of one job, oldest first, for a failure message. */
 export async function jobRows(db: pg.Client, runId: string, queue: string, jobId: string): Promise<string> {
-  const { rows } = await db.query(`SELECT cast(ts AS LONG) AS us, event, attempt, worker FROM job_events WHERE run_id = $1 AND queue = $2 AND job_id = $3 ORDER BY ts`, [runId, queue, jobId]);
+  const { rows } = await db.query(
+    `SELECT cast(ts AS LONG) AS us, event, attempt, worker FROM job_events WHERE run_id = $1 AND queue = $2 AND job_id = $3 ORDER BY ts`,
+    [runId, queue, jobId],
+  );
   return rows.map((r) => `${r.event}#${r.attempt}@${r.us}`).join(' ');
 }
 
@@ -148,7 +169,10 @@ export async function verifyRun(
   const first = await checkRun(db, run.runId, run.expected, run.namespace);
   log(`run ${run.runId}: ${formatCheck(first, run.unanswered)}`);
   if (first.ok) return first;
-  for (const e of first.examples) log(`  ${e.queue} ${e.job_id} attempt ${e.attempt} (${e.a} active, ${e.t} terminal): ${await jobRows(db, run.runId, e.queue, e.job_id)}`);
+  for (const e of first.examples)
+    log(
+      `  ${e.queue} ${e.job_id} attempt ${e.attempt} (${e.a} active, ${e.t} terminal): ${await jobRows(db, run.runId, e.queue, e.job_id)}`,
+    );
   await sleep(opts.recheckMs ?? 5000);
   const again = await checkRun(db, run.runId, run.expected, run.namespace);
   log(`recheck ${(opts.recheckMs ?? 5000) / 1000} s later: ${formatCheck(again, run.unanswered)}`);

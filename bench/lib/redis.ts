@@ -56,7 +56,10 @@ export function commandDeltas(before: CommandStats, after: CommandStats): Comman
 export function formatCommandDeltas(deltas: readonly CommandDelta[], n = 8): string {
   return deltas
     .slice(0, n)
-    .map((d) => `${d.command} ${fmt(d.usec / 1000)} ms (${d.calls < 1000 ? d.calls : `${fmt(d.calls / 1000, 1)}k`} × ${fmt(d.usec / d.calls, 1)} µs)`)
+    .map(
+      (d) =>
+        `${d.command} ${fmt(d.usec / 1000)} ms (${d.calls < 1000 ? d.calls : `${fmt(d.calls / 1000, 1)}k`} × ${fmt(d.usec / d.calls, 1)} µs)`,
+    )
     .join('  ');
 }
 
@@ -67,20 +70,30 @@ export async function startCommandWindow(redis: Redis): Promise<{ stop: () => Pr
 }
 
 /** Wait until every queue (BullMQ `prefix` + name) has at least `workers` workers connected. */
-export async function waitForWorkers(redis: Redis, queues: readonly { prefix: string; name: string }[], workers: number, timeoutMs = 60_000): Promise<void> {
+export async function waitForWorkers(
+  redis: Redis,
+  queues: readonly { prefix: string; name: string }[],
+  workers: number,
+  timeoutMs = 60_000,
+): Promise<void> {
   await withQueues(redis, queues, async (qs) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const counts = await Promise.all(qs.map((q) => q.getWorkersCount()));
       if (counts.every((c) => c >= workers)) return;
-      if (Date.now() > deadline) throw new Error(`workers connected per queue ${counts.join('/')} after ${timeoutMs} ms, expected ${workers}`);
+      if (Date.now() > deadline)
+        throw new Error(`workers connected per queue ${counts.join('/')} after ${timeoutMs} ms, expected ${workers}`);
       await sleep(200);
     }
   });
 }
 
 /** Wait until `queues` hold no unfinished job, polling every `everyMs`; resolves with how long that took, ms. */
-export async function waitForDrain(redis: Redis, queues: readonly { prefix: string; name: string }[], opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<number> {
+export async function waitForDrain(
+  redis: Redis,
+  queues: readonly { prefix: string; name: string }[],
+  opts: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<number> {
   const started = Date.now();
   const timeoutMs = opts.timeoutMs ?? 300_000;
   return withQueues(redis, queues, async (qs) => {
@@ -107,7 +120,11 @@ async function unfinishedIn(qs: readonly Queue[]): Promise<number> {
   return counts.reduce((sum, c) => sum + Object.values(c).reduce((a, b) => a + b, 0), 0);
 }
 
-async function withQueues<T>(redis: Redis, queues: readonly { prefix: string; name: string }[], use: (qs: Queue[]) => Promise<T>): Promise<T> {
+async function withQueues<T>(
+  redis: Redis,
+  queues: readonly { prefix: string; name: string }[],
+  use: (qs: Queue[]) => Promise<T>,
+): Promise<T> {
   // skipMetasUpdate: a reader must not reset the queue's streams.events.maxLen to BullMQ's default.
   const qs = queues.map((q) => new Queue(q.name, { connection: redis, prefix: q.prefix, skipMetasUpdate: true }));
   try {

@@ -19,7 +19,6 @@ import { freePort, spawnScript, spawnService, waitForHttp, type ServiceProcess }
 import { startCpuWindow, type CpuReport, type Watched } from './cpu.js';
 import { deleteNamespace, redisPid, startCommandWindow, waitForWorkers, type CommandDelta } from './redis.js';
 
-
 export type Side = 'queuescope' | 'bare';
 
 export interface StackProcess {
@@ -74,7 +73,14 @@ export function startStack(side: Side, opts: StackOptions): Promise<Stack> {
 async function startQueuescope(opts: StackOptions): Promise<QueuescopeStack> {
   const namespace = `bq-${randomUUID().slice(0, 8)}`;
   const [producerPort, collectorPort] = [await freePort(), await freePort()];
-  const env = { ...processEnv(), ...opts.env, QS_NAMESPACE: namespace, PRODUCER_PORT: String(producerPort), COLLECTOR_PORT: String(collectorPort), LOG_LEVEL: 'warn' };
+  const env = {
+    ...processEnv(),
+    ...opts.env,
+    QS_NAMESPACE: namespace,
+    PRODUCER_PORT: String(producerPort),
+    COLLECTOR_PORT: String(collectorPort),
+    LOG_LEVEL: 'warn',
+  };
   const config = parseConfig(env);
   const processes: StackProcess[] = [];
   const stack: QueuescopeStack = {
@@ -114,7 +120,8 @@ async function startBare(opts: StackOptions): Promise<BareStack> {
     stop: () => stopProcesses(processes, () => false, opts.redis, namespace),
   };
   await startingOrCleanUp(stack, async () => {
-    for (let i = 1; i <= opts.workers; i++) processes.push({ label: `bare worker ${i}`, group: 'bare workers', proc: spawnScript('bench/bare/worker.ts', env) });
+    for (let i = 1; i <= opts.workers; i++)
+      processes.push({ label: `bare worker ${i}`, group: 'bare workers', proc: spawnScript('bench/bare/worker.ts', env) });
     processes.push({ label: 'bare producer', proc: spawnScript('bench/bare/producer.ts', env) });
     await waitForHttp(`${stack.url}/readyz`, processes.at(-1)!.proc);
     await waitForWorkers(opts.redis, stack.queues, opts.workers);
@@ -134,7 +141,8 @@ async function startingOrCleanUp(stack: Stack, start: () => Promise<void>): Prom
   for (const p of stack.processes) {
     // A process dying mid-round would silently lower that side's throughput: say so loudly.
     void p.proc.exited.then((code) => {
-      if (!stopping.has(p.proc)) console.error(`\n${stack.side} ${p.label} exited (${code}) during the benchmark:\n${p.proc.output().slice(-2000)}`);
+      if (!stopping.has(p.proc))
+        console.error(`\n${stack.side} ${p.label} exited (${code}) during the benchmark:\n${p.proc.output().slice(-2000)}`);
     });
   }
 }
@@ -142,7 +150,12 @@ async function startingOrCleanUp(stack: Stack, start: () => Promise<void>): Prom
 const stopping = new WeakSet<ServiceProcess>();
 
 /** SIGTERM `processes` (those matching `last` after the others), SIGKILL any still there after 20 s, then delete the namespace. */
-async function stopProcesses(processes: readonly StackProcess[], last: (p: StackProcess) => boolean, redis: Redis, namespace: string): Promise<void> {
+async function stopProcesses(
+  processes: readonly StackProcess[],
+  last: (p: StackProcess) => boolean,
+  redis: Redis,
+  namespace: string,
+): Promise<void> {
   const stopAll = (ps: readonly StackProcess[]): Promise<unknown> => Promise.all(ps.map((p) => stopProcess(p.proc)));
   await stopAll(processes.filter((p) => !last(p)));
   await stopAll(processes.filter(last));
@@ -156,11 +169,15 @@ export async function stopProcess(proc: ServiceProcess, graceMs = 20_000): Promi
   clearTimeout(killer);
 }
 
-
 /** Pids of the QuestDB JVM(s) on this machine (`pgrep -f io.questdb`); empty when none runs. */
 export function questdbPids(): number[] {
   try {
-    return execFileSync('pgrep', ['-f', 'io.questdb']).toString().trim().split('\n').map(Number).filter((pid) => pid > 0 && pid !== process.pid);
+    return execFileSync('pgrep', ['-f', 'io.questdb'])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(Number)
+      .filter((pid) => pid > 0 && pid !== process.pid);
   } catch {
     return [];
   }
@@ -177,8 +194,15 @@ export async function watchedProcesses(stack: Stack, redis: Redis): Promise<Watc
 }
 
 /** Register a run with the collector (as the CLI does), so its events show on the dashboard. */
-export async function createRun(stack: QueuescopeStack, body: { name: string; scenario?: string; engine?: string; config?: Record<string, unknown> }): Promise<string> {
-  const res = await fetch(`${stack.collectorUrl}/api/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function createRun(
+  stack: QueuescopeStack,
+  body: { name: string; scenario?: string; engine?: string; config?: Record<string, unknown> },
+): Promise<string> {
+  const res = await fetch(`${stack.collectorUrl}/api/v1/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 201) throw new Error(`creating a run answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }

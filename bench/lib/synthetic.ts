@@ -29,7 +29,15 @@ export function* syntheticRows(runId: string, startUs: number, spacingUs = JOB_S
     const wait = (job * 7919) % 200;
     const run = 5 + ((job * 104729) % 300);
     const retried = job % 10 === 0;
-    const row = (event: string, attempt: number, ts: number, fields: Record<string, number> = {}): SyntheticRow => ({ queue, jobId, event, attempt, ts, fields, job });
+    const row = (event: string, attempt: number, ts: number, fields: Record<string, number> = {}): SyntheticRow => ({
+      queue,
+      jobId,
+      event,
+      attempt,
+      ts,
+      fields,
+      job,
+    });
     yield row('added', 0, enqueued);
     yield row('active', 1, enqueued + wait * 1000, { wait_ms: wait });
     if (retried) {
@@ -43,7 +51,17 @@ export function* syntheticRows(runId: string, startUs: number, spacingUs = JOB_S
 
 /** Row `r` of run `runId` as the collector stores it. */
 export function toJobEvent(runId: string, r: SyntheticRow): JobEvent {
-  return { ts: r.ts, run_id: runId, queue: r.queue, event: r.event as JobEvent['event'], job_id: r.jobId, job_name: 'bench', attempt: r.attempt, worker: `bench:${r.job % 5}`, ...r.fields };
+  return {
+    ts: r.ts,
+    run_id: runId,
+    queue: r.queue,
+    event: r.event as JobEvent['event'],
+    job_id: r.jobId,
+    job_name: 'bench',
+    attempt: r.attempt,
+    worker: `bench:${r.job % 5}`,
+    ...r.fields,
+  };
 }
 
 /**
@@ -51,7 +69,13 @@ export function toJobEvent(runId: string, r: SyntheticRow): JobEvent {
  * collector's own writer, 200,000 rows per transaction; `onProgress(written, lastTs)` after each.
  * Returns the last row's ts, µs.
  */
-export async function writeRun(ilpConf: string, runId: string, events: number, startUs: number, onProgress: (written: number, lastTs: number) => Promise<void> = async () => undefined): Promise<number> {
+export async function writeRun(
+  ilpConf: string,
+  runId: string,
+  events: number,
+  startUs: number,
+  onProgress: (written: number, lastTs: number) => Promise<void> = async () => undefined,
+): Promise<number> {
   const writer = QuestdbWriter.create(ilpConf);
   let written = 0;
   let lastTs = startUs;

@@ -20,7 +20,11 @@ const scenario = scaleStages(getScenario(__ENV.SCENARIO || 'smoke'), {
 });
 
 /** Endpoint → queue, for per-queue thresholds mirroring the queue SLOs (HTTP side). */
-const QUEUE_OF: Record<Endpoint, 'payment' | 'notification' | 'webhook'> = { payment: 'payment', notification: 'notification', webhook: 'webhook' };
+const QUEUE_OF: Record<Endpoint, 'payment' | 'notification' | 'webhook'> = {
+  payment: 'payment',
+  notification: 'notification',
+  webhook: 'webhook',
+};
 
 /** HTTP side of each queue's SLO (its job-latency targets applied to the enqueue request), plus < 5 % failed requests overall. */
 const thresholds: Record<string, string[]> = { http_req_failed: ['rate<0.05'] };
@@ -56,9 +60,13 @@ export default function (): void {
 /** Post the end-of-test summary to the collector (it becomes the run's client summary) and print k6's usual text summary. */
 export function handleSummary(data: Record<string, unknown>): Record<string, string> {
   if (COLLECTOR_URL && RUN_ID) {
-    const res = http.post(`${COLLECTOR_URL}/api/v1/runs/${encodeURIComponent(RUN_ID)}/k6-summary`, JSON.stringify({ runId: RUN_ID, summary: data }), {
-      headers: { 'Content-Type': 'application/json' },
-    });
+    const res = http.post(
+      `${COLLECTOR_URL}/api/v1/runs/${encodeURIComponent(RUN_ID)}/k6-summary`,
+      JSON.stringify({ runId: RUN_ID, summary: data }),
+      {
+        headers: { 'Content-Type': 'application/json' },
+      },
+    );
     if (res.status !== 200) console.error(`could not store the k6 summary on the collector: HTTP ${res.status} ${String(res.body)}`);
   }
   return { stdout: textSummary(data, { indent: ' ', enableColors: true }) };

@@ -27,13 +27,92 @@ const MIX: Record<Endpoint, number> = { payment: 0.5, notification: 0.3, webhook
 const THINK = { min: 200, max: 800 };
 
 export const SCENARIOS: Record<string, Scenario> = {
-  smoke: { name: 'smoke', description: 'a few VUs for 20 s: does everything work?', startVUs: 1, stages: [{ duration: '5s', target: 5 }, { duration: '10s', target: 5 }, { duration: '5s', target: 0 }], mix: MIX, thinkTimeMs: THINK },
-  light: { name: 'light', description: '100 VUs: ramp 15 s, hold 45 s, ramp down 10 s', startVUs: 0, stages: [{ duration: '15s', target: 100 }, { duration: '45s', target: 100 }, { duration: '10s', target: 0 }], mix: MIX, thinkTimeMs: THINK },
-  medium: { name: 'medium', description: '250 VUs: ramp 20 s, hold 60 s, ramp down 10 s', startVUs: 0, stages: [{ duration: '20s', target: 250 }, { duration: '60s', target: 250 }, { duration: '10s', target: 0 }], mix: MIX, thinkTimeMs: THINK },
-  heavy: { name: 'heavy', description: '500 VUs: ramp 30 s, hold 90 s, ramp down 15 s', startVUs: 0, stages: [{ duration: '30s', target: 500 }, { duration: '90s', target: 500 }, { duration: '15s', target: 0 }], mix: MIX, thinkTimeMs: THINK },
-  extreme: { name: 'extreme', description: '1000 VUs with almost no think time: ramp 10 s, hold 60 s, ramp down 10 s', startVUs: 0, stages: [{ duration: '10s', target: 1000 }, { duration: '60s', target: 1000 }, { duration: '10s', target: 0 }], mix: MIX, thinkTimeMs: { min: 0, max: 50 } },
-  spike: { name: 'spike', description: '10 VUs, a burst to 800 VUs in 5 s held 20 s, back to 10', startVUs: 10, stages: [{ duration: '20s', target: 10 }, { duration: '5s', target: 800 }, { duration: '20s', target: 800 }, { duration: '5s', target: 10 }, { duration: '20s', target: 10 }], mix: MIX, thinkTimeMs: THINK },
-  soak: { name: 'soak', description: '150 VUs for 30 minutes: leaks, drift, growing queues', startVUs: 0, stages: [{ duration: '1m', target: 150 }, { duration: '28m', target: 150 }, { duration: '1m', target: 0 }], mix: MIX, thinkTimeMs: THINK },
+  smoke: {
+    name: 'smoke',
+    description: 'a few VUs for 20 s: does everything work?',
+    startVUs: 1,
+    stages: [
+      { duration: '5s', target: 5 },
+      { duration: '10s', target: 5 },
+      { duration: '5s', target: 0 },
+    ],
+    mix: MIX,
+    thinkTimeMs: THINK,
+  },
+  light: {
+    name: 'light',
+    description: '100 VUs: ramp 15 s, hold 45 s, ramp down 10 s',
+    startVUs: 0,
+    stages: [
+      { duration: '15s', target: 100 },
+      { duration: '45s', target: 100 },
+      { duration: '10s', target: 0 },
+    ],
+    mix: MIX,
+    thinkTimeMs: THINK,
+  },
+  medium: {
+    name: 'medium',
+    description: '250 VUs: ramp 20 s, hold 60 s, ramp down 10 s',
+    startVUs: 0,
+    stages: [
+      { duration: '20s', target: 250 },
+      { duration: '60s', target: 250 },
+      { duration: '10s', target: 0 },
+    ],
+    mix: MIX,
+    thinkTimeMs: THINK,
+  },
+  heavy: {
+    name: 'heavy',
+    description: '500 VUs: ramp 30 s, hold 90 s, ramp down 15 s',
+    startVUs: 0,
+    stages: [
+      { duration: '30s', target: 500 },
+      { duration: '90s', target: 500 },
+      { duration: '15s', target: 0 },
+    ],
+    mix: MIX,
+    thinkTimeMs: THINK,
+  },
+  extreme: {
+    name: 'extreme',
+    description: '1000 VUs with almost no think time: ramp 10 s, hold 60 s, ramp down 10 s',
+    startVUs: 0,
+    stages: [
+      { duration: '10s', target: 1000 },
+      { duration: '60s', target: 1000 },
+      { duration: '10s', target: 0 },
+    ],
+    mix: MIX,
+    thinkTimeMs: { min: 0, max: 50 },
+  },
+  spike: {
+    name: 'spike',
+    description: '10 VUs, a burst to 800 VUs in 5 s held 20 s, back to 10',
+    startVUs: 10,
+    stages: [
+      { duration: '20s', target: 10 },
+      { duration: '5s', target: 800 },
+      { duration: '20s', target: 800 },
+      { duration: '5s', target: 10 },
+      { duration: '20s', target: 10 },
+    ],
+    mix: MIX,
+    thinkTimeMs: THINK,
+  },
+  soak: {
+    name: 'soak',
+    description: '150 VUs for 30 minutes: leaks, drift, growing queues',
+    startVUs: 0,
+    stages: [
+      { duration: '1m', target: 150 },
+      { duration: '28m', target: 150 },
+      { duration: '1m', target: 0 },
+    ],
+    mix: MIX,
+    thinkTimeMs: THINK,
+  },
 };
 
 export const scenarioNames: string[] = Object.keys(SCENARIOS);
@@ -116,6 +195,12 @@ export function pickEndpoint(mix: Record<Endpoint, number>, r: number): Endpoint
 /** Path and a valid body (services/producer/src/schemas.ts) for each endpoint; `i` varies the payload. */
 export const ENDPOINTS: Record<Endpoint, { path: string; body: (i: number) => Record<string, unknown> }> = {
   payment: { path: '/api/v1/payments', body: (i) => ({ amount: 1 + (i % 500), currency: 'EUR', customerId: `c-${i % 1000}` }) },
-  notification: { path: '/api/v1/notifications', body: (i) => ({ channel: (['email', 'sms', 'push'] as const)[i % 3], to: `user-${i % 1000}@example.com`, message: `hello #${i}` }) },
-  webhook: { path: '/api/v1/webhooks', body: (i) => ({ url: `https://hooks.example.com/${i % 50}`, event: 'order.created', payload: { order: i } }) },
+  notification: {
+    path: '/api/v1/notifications',
+    body: (i) => ({ channel: (['email', 'sms', 'push'] as const)[i % 3], to: `user-${i % 1000}@example.com`, message: `hello #${i}` }),
+  },
+  webhook: {
+    path: '/api/v1/webhooks',
+    body: (i) => ({ url: `https://hooks.example.com/${i % 50}`, event: 'order.created', payload: { order: i } }),
+  },
 };

@@ -25,13 +25,20 @@ const config = parseConfig(process.env);
 const program = new Command('loadtest')
   .description('run a load scenario against the queuescope stack and judge it against the queue SLOs')
   .addOption(new Option('-s, --scenario <name>', 'scenario').choices(scenarioNames).default('smoke'))
-  .addOption(new Option('-e, --engine <engine>', 'k6 when installed, else the built-in engine').choices(['auto', 'k6', 'builtin']).default('auto'))
+  .addOption(
+    new Option('-e, --engine <engine>', 'k6 when installed, else the built-in engine').choices(['auto', 'k6', 'builtin']).default('auto'),
+  )
   .option('-n, --name <name>', 'run name (default: <scenario> <time>)')
   .option('-d, --duration <duration>', 'stretch or shrink the scenario to this total (30s, 2m)', (v) => wrap(() => parseDuration(v)))
   .option('--vus <n>', 'scale the scenario so its peak is this many VUs', (v) => wrap(() => positiveInt(v, 'vus')))
   .option('--producer-url <url>', 'producer base URL', `http://${config.producer.host}:${config.producer.port}`)
   .option('--collector-url <url>', 'collector base URL', `http://${config.collector.host}:${config.collector.port}`)
-  .option('--drain-timeout <duration>', 'longest wait for queued jobs to finish after the load', (v) => wrap(() => parseDuration(v)), 120_000)
+  .option(
+    '--drain-timeout <duration>',
+    'longest wait for queued jobs to finish after the load',
+    (v) => wrap(() => parseDuration(v)),
+    120_000,
+  )
   .parse();
 
 const opts = program.opts<{
@@ -61,7 +68,9 @@ function positiveInt(v: string, what: string): number {
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -69,7 +78,12 @@ function gitCommit(): string | null {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForStored(collector: CollectorClient, runId: string, accepted: number, log: (line: string) => void): Promise<RunSummary> {
+async function waitForStored(
+  collector: CollectorClient,
+  runId: string,
+  accepted: number,
+  log: (line: string) => void,
+): Promise<RunSummary> {
   const deadline = Date.now() + opts.drainTimeout;
   let last = '';
   for (;;) {
@@ -100,7 +114,9 @@ async function main(): Promise<number> {
       if (!r.ok) throw new Error(`status ${r.status}`);
     });
   } catch (err) {
-    console.error(`The producer at ${opts.producerUrl} is not ready (${err instanceof Error ? err.message : String(err)}). Start the stack first: npm run stack.`);
+    console.error(
+      `The producer at ${opts.producerUrl} is not ready (${err instanceof Error ? err.message : String(err)}). Start the stack first: npm run stack.`,
+    );
     return 2;
   }
   const k6 = opts.engine === 'k6' || (opts.engine === 'auto' && hasK6());
@@ -128,7 +144,9 @@ async function main(): Promise<number> {
   });
   const tty = Boolean(process.stdout.isTTY) && !k6;
   const log = (line: string) => console.log(line);
-  log(`run ${run.id}: scenario ${opts.scenario} (peak ${peakVus} VUs, ${(totalDurationMs(scenario) / 1000).toFixed(0)} s) on the ${engine} engine`);
+  log(
+    `run ${run.id}: scenario ${opts.scenario} (peak ${peakVus} VUs, ${(totalDurationMs(scenario) / 1000).toFixed(0)} s) on the ${engine} engine`,
+  );
 
   const abort = new AbortController();
   let interrupted = false;
@@ -146,7 +164,8 @@ async function main(): Promise<number> {
   let accepted = 0;
   const flush = async () => {
     const batch = pending.splice(0);
-    if (batch.length) await collector.postLoadMetrics(run.id, engine, batch).catch((err: unknown) => log(`could not store load metrics: ${String(err)}`));
+    if (batch.length)
+      await collector.postLoadMetrics(run.id, engine, batch).catch((err: unknown) => log(`could not store load metrics: ${String(err)}`));
   };
   const flusher = setInterval(() => void flush(), 5000);
   const progress = new Progress(tty, totalDurationMs(scenario));
@@ -159,7 +178,16 @@ async function main(): Promise<number> {
   let k6Code = 0;
   try {
     if (k6) {
-      k6Code = await runK6({ scenario: opts.scenario, runId: run.id, baseUrl: opts.producerUrl, collectorUrl: opts.collectorUrl, durationMs: opts.duration, vus: opts.vus, signal: abort.signal, onSecond });
+      k6Code = await runK6({
+        scenario: opts.scenario,
+        runId: run.id,
+        baseUrl: opts.producerUrl,
+        collectorUrl: opts.collectorUrl,
+        durationMs: opts.duration,
+        vus: opts.vus,
+        signal: abort.signal,
+        onSecond,
+      });
     } else {
       const result = await runScenario({ baseUrl: opts.producerUrl, runId: run.id, scenario, signal: abort.signal, onSecond });
       await collector.postClientSummary(run.id, {

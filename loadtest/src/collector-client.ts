@@ -16,7 +16,10 @@ export class CollectorClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      throw new Error(`collector at ${this.baseUrl} is not reachable (${err instanceof Error ? err.message : String(err)}); is the stack running? (npm run stack)`, { cause: err });
+      throw new Error(
+        `collector at ${this.baseUrl} is not reachable (${err instanceof Error ? err.message : String(err)}); is the stack running? (npm run stack)`,
+        { cause: err },
+      );
     }
     const text = await res.text();
     if (!res.ok) {

@@ -16,7 +16,10 @@ const ramp: Scenario = {
   name: 'test-ramp',
   description: 'ramp 0 → 20 VUs over 2 s, hold 2 s',
   startVUs: 0,
-  stages: [{ duration: '2s', target: 20 }, { duration: '2s', target: 20 }],
+  stages: [
+    { duration: '2s', target: 20 },
+    { duration: '2s', target: 20 },
+  ],
   mix: { payment: 0.5, notification: 0.3, webhook: 0.2 },
   thinkTimeMs: { min: 10, max: 30 },
 };
@@ -92,7 +95,13 @@ describe('built-in engine against the real producer', () => {
       abortedAt = Date.now();
       abort.abort();
     }, 1500);
-    const result = await runScenario({ baseUrl, runId: uniqueRunId('engine-abort'), scenario: long, signal: abort.signal, onSecond: (s) => seconds.push(s) });
+    const result = await runScenario({
+      baseUrl,
+      runId: uniqueRunId('engine-abort'),
+      scenario: long,
+      signal: abort.signal,
+      onSecond: (s) => seconds.push(s),
+    });
     expect(Date.now() - abortedAt).toBeLessThan(1000);
     expect(result.requests).toBeGreaterThan(0);
     expect(sum(seconds, 'requests')).toBe(result.requests);
@@ -139,7 +148,13 @@ describe('built-in engine against a server that never answers', () => {
   it('counts timeouts, not errors', async () => {
     const seconds: SecondStats[] = [];
     const one: Scenario = { ...ramp, startVUs: 2, stages: [{ duration: '1s', target: 2 }] };
-    const result = await runScenario({ baseUrl: url, runId: uniqueRunId('engine-timeout'), scenario: one, requestTimeoutMs: 300, onSecond: (s) => seconds.push(s) });
+    const result = await runScenario({
+      baseUrl: url,
+      runId: uniqueRunId('engine-timeout'),
+      scenario: one,
+      requestTimeoutMs: 300,
+      onSecond: (s) => seconds.push(s),
+    });
     expect(result.timeouts).toBeGreaterThan(0);
     expect(result.requests).toBe(result.timeouts);
     expect(result.errors + result.accepted).toBe(0);
@@ -154,7 +169,11 @@ describe('built-in engine against a closed port', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
-    const result = await runScenario({ baseUrl: `http://127.0.0.1:${port}`, runId: uniqueRunId('engine-refused'), scenario: { ...ramp, startVUs: 2, stages: [{ duration: '500ms', target: 2 }] } });
+    const result = await runScenario({
+      baseUrl: `http://127.0.0.1:${port}`,
+      runId: uniqueRunId('engine-refused'),
+      scenario: { ...ramp, startVUs: 2, stages: [{ duration: '500ms', target: 2 }] },
+    });
     expect(result.errors).toBeGreaterThan(0);
     expect(result.requests).toBe(result.errors);
     expect(result.timeouts).toBe(0);

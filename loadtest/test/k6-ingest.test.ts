@@ -11,7 +11,9 @@ import { pollQuery } from '../../test/support/questdb.js';
 import { K6JsonAggregator } from '../src/k6/json-output.js';
 
 const lines = readFileSync(new URL('./fixtures/k6-output.json', import.meta.url), 'utf8').split('\n');
-const handleSummaryPayload = JSON.parse(readFileSync(new URL('../../services/collector/test/fixtures/k6-summary.json', import.meta.url), 'utf8'));
+const handleSummaryPayload = JSON.parse(
+  readFileSync(new URL('../../services/collector/test/fixtures/k6-summary.json', import.meta.url), 'utf8'),
+);
 const { config } = testConfig();
 
 describe('k6 JSON output → per-second load metrics', () => {
@@ -21,7 +23,11 @@ describe('k6 JSON output → per-second load metrics', () => {
     expect(agg.malformed).toBe(0);
     const seconds = agg.finish();
     // Times carry a +01:00 offset: 06:00:0X+01:00 is 05:00:0X UTC.
-    expect(seconds.map((s) => new Date(s.ts).toISOString())).toEqual(['2026-11-28T05:00:00.000Z', '2026-11-28T05:00:01.000Z', '2026-11-28T05:00:02.000Z']);
+    expect(seconds.map((s) => new Date(s.ts).toISOString())).toEqual([
+      '2026-11-28T05:00:00.000Z',
+      '2026-11-28T05:00:01.000Z',
+      '2026-11-28T05:00:02.000Z',
+    ]);
     expect(seconds[0]).toMatchObject({ vus: 5, requests: 100, accepted: 100, errors: 0, status4xx: 0, status5xx: 0 });
     expect(seconds[0]!.p50Ms).toBeCloseTo(50, 1);
     expect(seconds[0]!.p95Ms).toBeCloseTo(95, 1);
@@ -55,12 +61,26 @@ describe('k6 JSON output → per-second load metrics', () => {
     const ctx = useCollector(config);
 
     it('the numbers land in load_metrics and on the run', async () => {
-      const run = (await ctx.app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'k6 sample', engine: 'k6', scenario: 'smoke' } })).json();
+      const run = (
+        await ctx.app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'k6 sample', engine: 'k6', scenario: 'smoke' } })
+      ).json();
       const agg = new K6JsonAggregator();
       for (const line of lines) agg.push(line);
-      const post = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/load-metrics`, payload: { source: 'k6', seconds: agg.finish() } });
+      const post = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/v1/runs/${run.id}/load-metrics`,
+        payload: { source: 'k6', seconds: agg.finish() },
+      });
       expect(post.statusCode).toBe(202);
-      const rows = await pollQuery<{ requests: number; accepted: number; errors: number; status_4xx: number; status_5xx: number; vus: number; p95_ms: number }>(
+      const rows = await pollQuery<{
+        requests: number;
+        accepted: number;
+        errors: number;
+        status_4xx: number;
+        status_5xx: number;
+        vus: number;
+        p95_ms: number;
+      }>(
         ctx.db,
         `SELECT requests, accepted, errors, status_4xx, status_5xx, vus, p95_ms FROM load_metrics WHERE run_id = $1 AND source = 'k6' ORDER BY ts`,
         [run.id],
@@ -72,7 +92,11 @@ describe('k6 JSON output → per-second load metrics', () => {
         [10, 9, 0, 0, 1, 7],
       ]);
       expect(rows[0]!.p95_ms).toBeCloseTo(95, 1);
-      const summary = await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/k6-summary`, payload: { runId: run.id, summary: handleSummaryPayload } });
+      const summary = await ctx.app.inject({
+        method: 'POST',
+        url: `/api/v1/runs/${run.id}/k6-summary`,
+        payload: { runId: run.id, summary: handleSummaryPayload },
+      });
       expect(summary.statusCode).toBe(200);
       const stored = (await ctx.app.inject({ url: `/api/v1/runs/${run.id}` })).json();
       expect(stored.clientSummary).toMatchObject({ source: 'k6', requests: 1200, errors: 2, p95Ms: 9.75, p99Ms: 31.2 });

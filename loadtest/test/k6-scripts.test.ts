@@ -8,13 +8,20 @@ const k6 = hasK6();
 
 describe('k6 scripts', () => {
   it('type-check against @types/k6', () => {
-    const tsc = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'loadtest/k6/tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+    const tsc = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'loadtest/k6/tsconfig.json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
 
   it.skipIf(!k6)('run with k6 (smoke, 5 s) — skipped: k6 is not on PATH on this machine', () => {
-    const run = spawnSync('k6', ['run', '-e', 'SCENARIO=smoke', '-e', 'DURATION_MS=5000', '-e', 'BASE_URL=http://127.0.0.1:9', 'loadtest/k6/run.ts'], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(
+      'k6',
+      ['run', '-e', 'SCENARIO=smoke', '-e', 'DURATION_MS=5000', '-e', 'BASE_URL=http://127.0.0.1:9', 'loadtest/k6/run.ts'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     // Nothing listens on port 9: every request fails, so the thresholds fail (exit 99) — the script itself ran.
     expect(run.status).toBe(99);
   });

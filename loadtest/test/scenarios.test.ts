@@ -2,7 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../services/producer/test/helper.js';
 import { testConfig } from '../../test/support/env.js';
-import { durationMs, ENDPOINTS, getScenario, peakVus, pickEndpoint, scaleStages, scenarioNames, totalDurationMs, vusAt } from '../scenarios/index.js';
+import {
+  durationMs,
+  ENDPOINTS,
+  getScenario,
+  peakVus,
+  pickEndpoint,
+  scaleStages,
+  scenarioNames,
+  totalDurationMs,
+  vusAt,
+} from '../scenarios/index.js';
 
 describe('scenarios', () => {
   it('has the documented scenarios: peak VUs, total duration, a mix summing to 1', () => {
@@ -77,7 +87,12 @@ describe('scenarios', () => {
     });
     it.each(Object.entries(ENDPOINTS))('%s bodies pass the producer validation (202)', async (_name, endpoint) => {
       for (const i of [0, 1, 2, 999]) {
-        const res = await app.inject({ method: 'POST', url: endpoint.path, headers: { 'x-run-id': 'scenario-bodies' }, payload: endpoint.body(i) });
+        const res = await app.inject({
+          method: 'POST',
+          url: endpoint.path,
+          headers: { 'x-run-id': 'scenario-bodies' },
+          payload: endpoint.body(i),
+        });
         expect(res.statusCode, res.body).toBe(202);
       }
     });

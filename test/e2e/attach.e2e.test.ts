@@ -52,7 +52,10 @@ describe('attach: a plain BullMQ app captured unchanged through COLLECTOR_ATTACH
     appA = openPlainQueues(config.redisUrl, prefixA, queuesA);
     appB = openPlainQueues(config.redisUrl, prefixB, queuesB);
     // The app's workers first (their Worker writes each queue's meta key, which discovery finds).
-    for (const [prefix, queues, name] of [[prefixA, queuesA, 'plain-worker-a'], [prefixB, queuesB, 'plain-worker-b']] as const) {
+    for (const [prefix, queues, name] of [
+      [prefixA, queuesA, 'plain-worker-a'],
+      [prefixB, queuesB, 'plain-worker-b'],
+    ] as const) {
       const worker = spawnScript(APP, appEnv(prefix, [...queues], { APP_WORKER_NAME: name, APP_FAILURE_RATE: '0.2' }), ['work']);
       procs.push(worker);
       await waitFor(`${name} ready`, () => /^ready$/m.test(worker.output()) || worker.child.exitCode !== null, 30_000);
@@ -73,19 +76,26 @@ describe('attach: a plain BullMQ app captured unchanged through COLLECTOR_ATTACH
     }
   });
 
-  it('the collector finds prefix A\'s queues and prefix B\'s orders, and nothing else of B', async () => {
+  it("the collector finds prefix A's queues and prefix B's orders, and nothing else of B", async () => {
     type Status = { streams: { streamKey: string; queue: string; kind: string }[] };
     let keys: string[] = [];
-    await waitFor('attached streams listed in ingest status', async () => {
-      const status = (await (await fetch(`${collectorUrl}/api/v1/ingest/status`)).json()) as Status;
-      keys = status.streams.map((s) => s.streamKey);
-      return [...queuesA.map((q) => `${prefixA}:${q}:events`), `${prefixB}:orders:events`].every((k) => keys.includes(k));
-    }, 20_000);
+    await waitFor(
+      'attached streams listed in ingest status',
+      async () => {
+        const status = (await (await fetch(`${collectorUrl}/api/v1/ingest/status`)).json()) as Status;
+        keys = status.streams.map((s) => s.streamKey);
+        return [...queuesA.map((q) => `${prefixA}:${q}:events`), `${prefixB}:orders:events`].every((k) => keys.includes(k));
+      },
+      20_000,
+    );
     expect(keys).not.toContain(`${prefixB}:ignored:events`);
   });
 
   it('the plain app adds and works its jobs', async () => {
-    for (const [prefix, queues] of [[prefixA, queuesA], [prefixB, queuesB]] as const) {
+    for (const [prefix, queues] of [
+      [prefixA, queuesA],
+      [prefixB, queuesB],
+    ] as const) {
       const producer = spawnScript(APP, appEnv(prefix, [...queues], { APP_JOBS: String(JOBS) }), ['produce']);
       expect(await producer.exited, producer.output()).toBe(0);
       ids = { ...ids, ...(JSON.parse(producer.output().trim().split('\n').at(-1)!) as Record<string, string[]>) };
@@ -94,7 +104,7 @@ describe('attach: a plain BullMQ app captured unchanged through COLLECTOR_ATTACH
     await waitAllFinished([...appA.queues.values(), ...appB.queues.values()], JOBS * 4);
   });
 
-  it('QuestDB holds exactly the rows BullMQ\'s records imply, with run_id from the data and the Worker name', async () => {
+  it("QuestDB holds exactly the rows BullMQ's records imply, with run_id from the data and the Worker name", async () => {
     const captured = new Map<string, Queue>([...appA.queues, ['orders', appB.queues.get('orders')!]]);
     const truth = await readTruth(captured, runId);
     expect(truth.all.length).toBe(JOBS * 3);
@@ -102,9 +112,16 @@ describe('attach: a plain BullMQ app captured unchanged through COLLECTOR_ATTACH
     const accepted = new Map(['emails', 'images', 'orders'].map((q) => [q, ids[q]!]));
     // Also fails on any row of prefix B's `ignored` queue: a job BullMQ's captured queues do not have.
     const rows = await expectExactlyOnce(db, { runId, truth, accepted });
-    const wrongWorker = rows.filter((r) => r.event !== 'added' && r.worker !== (r.queue === 'orders' ? 'plain-worker-b' : 'plain-worker-a'));
+    const wrongWorker = rows.filter(
+      (r) => r.event !== 'added' && r.worker !== (r.queue === 'orders' ? 'plain-worker-b' : 'plain-worker-a'),
+    );
     expect(wrongWorker.slice(0, 5)).toEqual([]);
-    const names = await pollQuery<{ job_name: string; n: number }>(db, `SELECT job_name, count() AS n FROM job_events WHERE run_id = $1 GROUP BY job_name`, [runId], () => true);
+    const names = await pollQuery<{ job_name: string; n: number }>(
+      db,
+      `SELECT job_name, count() AS n FROM job_events WHERE run_id = $1 GROUP BY job_name`,
+      [runId],
+      () => true,
+    );
     expect(names.map((r) => r.job_name)).toEqual(['task']);
   });
 });

@@ -58,7 +58,11 @@ describe('a trimmed gap is reported with the exact count', () => {
     streamKey = queueKeys(config.namespace, 'payment').events;
     redis = new Redis(config.redisUrl);
     // A plain BullMQ producer with a tiny events stream; no worker, so jobs stay waiting.
-    queue = new Queue('payment', { connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }), prefix: queueKeys(config.namespace, 'payment').bullPrefix, streams: { events: { maxLen: MAX_LEN } } });
+    queue = new Queue('payment', {
+      connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: queueKeys(config.namespace, 'payment').bullPrefix,
+      streams: { events: { maxLen: MAX_LEN } },
+    });
     await queue.waitUntilReady();
     db = await questdbClient(config);
   });
@@ -96,12 +100,18 @@ describe('a trimmed gap is reported with the exact count', () => {
     // collector that resets it (a BullMQ Queue opened without skipMetasUpdate writes 10000) changes
     // how much history BullMQ keeps.
     await new Promise((r) => setTimeout(r, 1000));
-    expect(await redis.hget(bullmqKeys(queueKeys(config.namespace, 'payment').bullPrefix, 'payment').meta, 'opts.maxLenEvents')).toBe(String(MAX_LEN));
+    expect(await redis.hget(bullmqKeys(queueKeys(config.namespace, 'payment').bullPrefix, 'payment').meta, 'opts.maxLenEvents')).toBe(
+      String(MAX_LEN),
+    );
     await addJobs(BEFORE, 0);
-    await waitFor('all entries read and acknowledged', async () => {
-      const v = await view().catch(() => undefined);
-      return v !== undefined && v.entriesRead === v.entriesAdded && v.pending === 0;
-    }, 20_000);
+    await waitFor(
+      'all entries read and acknowledged',
+      async () => {
+        const v = await view().catch(() => undefined);
+        return v !== undefined && v.entriesRead === v.entriesAdded && v.pending === 0;
+      },
+      20_000,
+    );
     expect(await first.kill('SIGKILL')).toBe('SIGKILL');
   });
 
@@ -125,12 +135,19 @@ describe('a trimmed gap is reported with the exact count', () => {
     const second = spawnService('collector', env);
     procs.push(second);
     await waitForHttp(`${baseUrl}/readyz`, second);
-    type Status = { streams: { streamKey: string; lostEvents: number; warnings: string[] }[]; totals: { lostEvents: number; unread: number; pending: number } };
+    type Status = {
+      streams: { streamKey: string; lostEvents: number; warnings: string[] }[];
+      totals: { lostEvents: number; unread: number; pending: number };
+    };
     let status: Status | undefined;
-    await waitFor('the gap is detected and the stream drained', async () => {
-      status = (await (await fetch(`${baseUrl}/api/v1/ingest/status`)).json()) as Status;
-      return status.totals.lostEvents > 0 && status.totals.unread === 0 && status.totals.pending === 0;
-    }, 20_000);
+    await waitFor(
+      'the gap is detected and the stream drained',
+      async () => {
+        status = (await (await fetch(`${baseUrl}/api/v1/ingest/status`)).json()) as Status;
+        return status.totals.lostEvents > 0 && status.totals.unread === 0 && status.totals.pending === 0;
+      },
+      20_000,
+    );
     const stream = status!.streams.find((s) => s.streamKey === streamKey)!;
     expect(stream.lostEvents).toBe(expectedLost);
     expect(status!.totals.lostEvents).toBe(expectedLost);

@@ -19,7 +19,12 @@ import { sendJobs, startStack, type TestStack } from '../support/stack.js';
 const JOBS_PER_QUEUE = 300;
 /** Requests per second over the three queues of one run (~9 s per run): ~22 busy webhook slots of 32 in run B, no backlog. */
 const RATE = 100;
-const SAME = { QUEUE_PAYMENT_LATENCY: 'uniform:10:20', QUEUE_NOTIFICATION_LATENCY: 'uniform:10:20', QUEUE_WEBHOOK_LATENCY: 'uniform:10:20', QUEUE_WEBHOOK_CONCURRENCY: '32' };
+const SAME = {
+  QUEUE_PAYMENT_LATENCY: 'uniform:10:20',
+  QUEUE_NOTIFICATION_LATENCY: 'uniform:10:20',
+  QUEUE_WEBHOOK_LATENCY: 'uniform:10:20',
+  QUEUE_WEBHOOK_CONCURRENCY: '32',
+};
 /**
  * On a shared 2-core machine the p95 of a 10–20 ms handler moves by up to ±30 % between two
  * identical runs (measured: 79 → 59 ms), more than the order-statistic interval allows for, because
@@ -52,15 +57,22 @@ function runner(stack: TestStack, jobsPerQueue: number) {
 
   /** Send `perQueue` jobs per queue under `runId` and wait until BullMQ finished every job sent so far. */
   const send = async (runId: string, perQueue: number): Promise<void> => {
-    const sent = await sendJobs(stack.producerUrl, runId, Object.fromEntries(QUEUE_NAMES.map((q) => [q, perQueue])), { clients: 10, ratePerSec: RATE });
+    const sent = await sendJobs(stack.producerUrl, runId, Object.fromEntries(QUEUE_NAMES.map((q) => [q, perQueue])), {
+      clients: 10,
+      ratePerSec: RATE,
+    });
     expect(sent.statuses.filter((s) => s !== 202)).toEqual([]);
     sentPerQueue += perQueue;
     const bull = openQueues(stack.config);
     try {
-      await waitFor(`${runId} finished in BullMQ`, async () => {
-        const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
-        return states.every((s) => s.unfinished === 0 && s.finished === sentPerQueue);
-      }, 60_000);
+      await waitFor(
+        `${runId} finished in BullMQ`,
+        async () => {
+          const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
+          return states.every((s) => s.unfinished === 0 && s.finished === sentPerQueue);
+        },
+        60_000,
+      );
     } finally {
       await bull.close();
     }
@@ -69,14 +81,24 @@ function runner(stack: TestStack, jobsPerQueue: number) {
   /** Create the run, send its jobs, finish it, wait until QuestDB holds every terminal row. */
   const runOnce = async (runId: string): Promise<void> => {
     const post = (path: string, body?: object): Promise<Response> =>
-      fetch(`${stack.collectorUrl}${path}`, { method: 'POST', ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+      fetch(`${stack.collectorUrl}${path}`, {
+        method: 'POST',
+        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      });
     expect((await post('/api/v1/runs', { name: runId, id: runId })).status).toBe(201);
     await send(runId, jobsPerQueue);
     expect((await post(`/api/v1/runs/${runId}/finish`)).status).toBe(200);
-    await waitFor(`QuestDB holds every finished job of ${runId}`, async () => {
-      const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { queues: { completed: number; failed: number }[] };
-      return summary.queues.length === 3 && summary.queues.every((q) => q.completed + q.failed === jobsPerQueue);
-    }, 30_000, 300);
+    await waitFor(
+      `QuestDB holds every finished job of ${runId}`,
+      async () => {
+        const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as {
+          queues: { completed: number; failed: number }[];
+        };
+        return summary.queues.length === 3 && summary.queues.every((q) => q.completed + q.failed === jobsPerQueue);
+      },
+      30_000,
+      300,
+    );
     // Each per-second view refreshes on its own: compare once all of them have.
     const db = await questdbClient(stack.config);
     await waitForViews(db);
@@ -117,7 +139,7 @@ describe('compare two real runs', () => {
   const context = (m: Metric): string =>
     `${JSON.stringify(m)}; latency p50 a/b: ${QUEUE_NAMES.map((q) => `${q} ${metric(q, 'latency_p50_ms').a}/${metric(q, 'latency_p50_ms').b} ms`).join(', ')}`;
 
-  it('lists every queue with both runs\' summaries and the rule', () => {
+  it("lists every queue with both runs' summaries and the rule", () => {
     expect(comparison.queues.map((q) => q.queue)).toEqual([...QUEUE_NAMES].sort());
     for (const q of comparison.queues) expect([q.a?.completed, q.b?.completed]).toEqual([JOBS_PER_QUEUE, JOBS_PER_QUEUE]);
     expect(comparison.rule).toMatch(/minEffectPct/);
@@ -188,7 +210,11 @@ describe('compare an A/A pair', () => {
   });
 
   it('calls nothing better or worse', () => {
-    const changed = comparison.queues.flatMap((q) => Object.values(q.metrics).filter((m) => m.verdict === 'better' || m.verdict === 'worse').map((m) => `${q.queue} ${JSON.stringify(m)}`));
+    const changed = comparison.queues.flatMap((q) =>
+      Object.values(q.metrics)
+        .filter((m) => m.verdict === 'better' || m.verdict === 'worse')
+        .map((m) => `${q.queue} ${JSON.stringify(m)}`),
+    );
     expect(changed).toEqual([]);
     // It did compare: every queue has values on both sides.
     for (const q of comparison.queues) expect([q.a?.completed, q.b?.completed].every((n) => (n ?? 0) > 0)).toBe(true);

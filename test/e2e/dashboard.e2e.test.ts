@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getScenario, scaleStages } from '../../loadtest/scenarios/index.js';
 import { runScenario, type LoadSecond } from '../../loadtest/src/engine/index.js';
@@ -19,7 +20,6 @@ import { startStack, type TestStack } from '../support/stack.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOTS = `${ROOT}test-results/screenshots`;
-const CHROMIUM = '/usr/bin/chromium';
 const FAST = {
   QUEUE_PAYMENT_LATENCY: 'uniform:5:15',
   QUEUE_NOTIFICATION_LATENCY: 'uniform:5:15',
@@ -27,7 +27,7 @@ const FAST = {
   QUEUE_WEBHOOK_CONCURRENCY: '16',
 };
 
-describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html`))('dashboard in headless Chromium', () => {
+describe.skipIf(!hasChromium() || !existsSync(`${ROOT}web/dist/index.html`))('dashboard in headless Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
   let db: pg.Client;
@@ -44,12 +44,20 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
   };
 
   const load = async (runId: string, seconds: number): Promise<void> => {
-    const created = await fetch(`${stack.collectorUrl}/api/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: runId, name: runId, scenario: 'smoke', engine: 'builtin' }) });
+    const created = await fetch(`${stack.collectorUrl}/api/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: runId, name: runId, scenario: 'smoke', engine: 'builtin' }),
+    });
     expect(created.status).toBe(201);
     const scenario = { ...scaleStages(getScenario('smoke'), { durationMs: seconds * 1000, vus: 10 }), thinkTimeMs: { min: 20, max: 60 } };
     const perSecond: LoadSecond[] = [];
     await runScenario({ baseUrl: stack.producerUrl, runId, scenario, onSecond: (s) => perSecond.push(s) });
-    const stored = await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/load-metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: 'builtin', seconds: perSecond }) });
+    const stored = await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/load-metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'builtin', seconds: perSecond }),
+    });
     expect(stored.status).toBe(202);
     expect((await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/finish`, { method: 'POST' })).status).toBe(200);
   };
@@ -61,10 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
     // and not the default 1 s commit interval (which trades freshness for QuestDB's CPU).
     stack = await startStack({ ...FAST, COLLECTOR_FLUSH_INTERVAL_MS: '500' }, 1);
     db = await questdbClient(stack.config);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -89,7 +94,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
     for (let i = 0; i < 4; i++) {
       const chartTs = await page.evaluate(() => {
         const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
-        const frame = (doc.querySelector('qs-live-page') as { live: { frame?: { ts: number[]; queues: Record<string, { p95: (number | null)[] }> } } }).live.frame;
+        const frame = (
+          doc.querySelector('qs-live-page') as { live: { frame?: { ts: number[]; queues: Record<string, { p95: (number | null)[] }> } } }
+        ).live.frame;
         if (!frame) return null;
         let newest: number | null = null;
         for (const q of Object.values(frame.queues)) q.p95.forEach((v, i) => v !== null && (newest = Math.max(newest ?? 0, frame.ts[i]!)));
@@ -109,7 +116,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
 
   it('ten open dashboards do not raise the collector’s SQL query rate', async () => {
     const rate = async (): Promise<number> => {
-      const read = async () => Number(/queuescope_live_sql_queries_total (\d+)/.exec(await (await fetch(`${stack.collectorUrl}/metrics`)).text())?.[1] ?? NaN);
+      const read = async () =>
+        Number(/queuescope_live_sql_queries_total (\d+)/.exec(await (await fetch(`${stack.collectorUrl}/metrics`)).text())?.[1] ?? NaN);
       const start = await read();
       await new Promise((r) => setTimeout(r, 4000));
       return ((await read()) - start) / 4;
@@ -132,12 +140,25 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
     await new Promise((r) => setTimeout(r, 3000));
     await load(runB, 10);
     for (const runId of [runA, runB]) {
-      await waitFor(`all jobs of ${runId} stored`, async () => {
-        const s = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { jobs: number; queues: { completed: number; failed: number }[] };
-        return s.jobs > 0 && s.queues.reduce((n, q) => n + q.completed + q.failed, 0) === s.jobs;
-      }, 60_000, 500);
+      await waitFor(
+        `all jobs of ${runId} stored`,
+        async () => {
+          const s = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as {
+            jobs: number;
+            queues: { completed: number; failed: number }[];
+          };
+          return s.jobs > 0 && s.queues.reduce((n, q) => n + q.completed + q.failed, 0) === s.jobs;
+        },
+        60_000,
+        500,
+      );
     }
-    await pollQuery(db, `SELECT count() AS n FROM runs WHERE id = $1 AND status = 'finished'`, [runB], (r) => Number((r[0] as { n: number }).n) === 1);
+    await pollQuery(
+      db,
+      `SELECT count() AS n FROM runs WHERE id = $1 AND status = 'finished'`,
+      [runB],
+      (r) => Number((r[0] as { n: number }).n) === 1,
+    );
 
     const runs = await open('#/runs');
     await runs.waitForSelector(`qs-runs-page >> text=${runB}`);
@@ -160,7 +181,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
     type Row = { querySelectorAll(s: string): Iterable<Cell> };
     const rows = await compare.locator('qs-delta-table').evaluate((el) => {
       const root = (el as unknown as { shadowRoot: { querySelectorAll(s: string): Iterable<Row> } | null }).shadowRoot;
-      return [...(root?.querySelectorAll('tbody tr') ?? [])].map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim() ?? ''));
+      return [...(root?.querySelectorAll('tbody tr') ?? [])].map((tr) =>
+        [...tr.querySelectorAll('th, td')].map((c) => c.textContent?.trim() ?? ''),
+      );
     });
     const webhookP95 = rows.find((r) => r[0] === 'webhook' && r[1] === 'latency_p95_ms');
     expect(webhookP95?.[6]).toMatch(/worse/);
@@ -178,20 +201,32 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(`${ROOT}web/dist/index.html
       });
     const before = await newestTs();
     const probe = await open('#/runs');
-    const reply = await probe.evaluate(async (url) => {
-      const Ws = (globalThis as unknown as { WebSocket: new (u: string) => { onopen: () => void; onmessage: (e: { data: string }) => void; send(d: string): void; close(): void } }).WebSocket;
-      return new Promise<string>((resolve) => {
-        const ws = new Ws(url);
-        ws.onopen = () => ws.send('{"type":"subscribe","runId":"x\' OR \'1\'=\'1"}');
-        ws.onmessage = (e) => {
-          const m = JSON.parse(e.data) as { type: string; message?: string };
-          if (m.type === 'error') {
-            ws.close();
-            resolve(m.message ?? '');
+    const reply = await probe.evaluate(
+      async (url) => {
+        const Ws = (
+          globalThis as unknown as {
+            WebSocket: new (u: string) => {
+              onopen: () => void;
+              onmessage: (e: { data: string }) => void;
+              send(d: string): void;
+              close(): void;
+            };
           }
-        };
-      });
-    }, `${stack.collectorUrl.replace('http', 'ws')}/api/v1/live`);
+        ).WebSocket;
+        return new Promise<string>((resolve) => {
+          const ws = new Ws(url);
+          ws.onopen = () => ws.send('{"type":"subscribe","runId":"x\' OR \'1\'=\'1"}');
+          ws.onmessage = (e) => {
+            const m = JSON.parse(e.data) as { type: string; message?: string };
+            if (m.type === 'error') {
+              ws.close();
+              resolve(m.message ?? '');
+            }
+          };
+        });
+      },
+      `${stack.collectorUrl.replace('http', 'ws')}/api/v1/live`,
+    );
     expect(reply).toMatch(/invalid subscribe message/);
     await waitFor('the other dashboard keeps getting ticks', async () => (await newestTs()) > before, 10_000, 250);
     await probe.close();

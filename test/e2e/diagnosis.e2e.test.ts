@@ -20,10 +20,23 @@ interface Finding {
   cause: string;
   because: string[];
   evidence: Record<string, unknown>;
-  recommendation: { text: string; concurrency?: number | null; perProcessConcurrency?: number | null; serviceRate?: number | null; drains?: boolean | null };
+  recommendation: {
+    text: string;
+    concurrency?: number | null;
+    perProcessConcurrency?: number | null;
+    serviceRate?: number | null;
+    drains?: boolean | null;
+  };
 }
 interface Diagnosis {
-  queues: { rank: number; queue: string; healthy: boolean; severity: number | null; capacity: { arrivalRate: number; meanRunMs: number; concurrency: number; utilisation: number; workersSource: string }; cause: Finding | null }[];
+  queues: {
+    rank: number;
+    queue: string;
+    healthy: boolean;
+    severity: number | null;
+    capacity: { arrivalRate: number; meanRunMs: number; concurrency: number; utilisation: number; workersSource: string };
+    cause: Finding | null;
+  }[];
 }
 
 describe('diagnosis of a real run with an under-provisioned queue', () => {
@@ -54,7 +67,14 @@ describe('diagnosis of a real run with an under-provisioned queue', () => {
     const created = await fetch(`${stack.collectorUrl}/api/v1/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: runId, name: 'diagnosis e2e', config: { workers: 1, concurrency: { payment: q.payment.concurrency, notification: q.notification.concurrency, webhook: q.webhook.concurrency } } }),
+      body: JSON.stringify({
+        id: runId,
+        name: 'diagnosis e2e',
+        config: {
+          workers: 1,
+          concurrency: { payment: q.payment.concurrency, notification: q.notification.concurrency, webhook: q.webhook.concurrency },
+        },
+      }),
     });
     expect(created.status).toBe(201);
     const [heavy, light] = await Promise.all([
@@ -64,19 +84,32 @@ describe('diagnosis of a real run with an under-provisioned queue', () => {
     expect([...heavy.statuses, ...light.statuses].filter((s) => s !== 202)).toEqual([]);
     const bull = openQueues(stack.config);
     try {
-      await waitFor('every job finished in BullMQ', async () => {
-        const [p, n, w] = await Promise.all(['payment', 'notification', 'webhook'].map((name) => finishedCounts(bull.queues.get(name as 'payment')!)));
-        return p!.finished === PAYMENTS && n!.finished === LIGHT && w!.finished === LIGHT;
-      }, 60_000);
+      await waitFor(
+        'every job finished in BullMQ',
+        async () => {
+          const [p, n, w] = await Promise.all(
+            ['payment', 'notification', 'webhook'].map((name) => finishedCounts(bull.queues.get(name as 'payment')!)),
+          );
+          return p!.finished === PAYMENTS && n!.finished === LIGHT && w!.finished === LIGHT;
+        },
+        60_000,
+      );
       payments = (await bull.queues.get('payment')!.getJobs(['completed'], 0, -1)).filter((j) => j.data?.runId === runId);
     } finally {
       await bull.close();
     }
     expect((await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/finish`, { method: 'POST' })).status).toBe(200);
-    await waitFor('QuestDB holds every finished job', async () => {
-      const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as { queues: { completed: number }[] };
-      return summary.queues.reduce((n, s) => n + s.completed, 0) === PAYMENTS + 2 * LIGHT;
-    }, 30_000, 300);
+    await waitFor(
+      'QuestDB holds every finished job',
+      async () => {
+        const summary = (await (await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`)).json()) as {
+          queues: { completed: number }[];
+        };
+        return summary.queues.reduce((n, s) => n + s.completed, 0) === PAYMENTS + 2 * LIGHT;
+      },
+      30_000,
+      300,
+    );
     // Each per-second view refreshes on its own: diagnose once all of them have.
     const db = await questdbClient(stack.config);
     await waitForViews(db);
@@ -98,10 +131,13 @@ describe('diagnosis of a real run with an under-provisioned queue', () => {
     expect(first!.cause?.cause).toBe('waiting');
     expect(first!.capacity).toMatchObject({ concurrency: 1, workersSource: 'run-config' });
     expect(first!.capacity.utilisation).toBeGreaterThanOrEqual(0.85);
-    expect(rest.map((d) => [d.queue, d.healthy]).sort()).toEqual([['notification', true], ['webhook', true]]);
+    expect(rest.map((d) => [d.queue, d.healthy]).sort()).toEqual([
+      ['notification', true],
+      ['webhook', true],
+    ]);
   });
 
-  it('recommends a total concurrency within ±30 % of ⌈λ·S/0.7⌉ from BullMQ\'s job records', () => {
+  it("recommends a total concurrency within ±30 % of ⌈λ·S/0.7⌉ from BullMQ's job records", () => {
     expect(payments).toHaveLength(PAYMENTS);
     const stamps = payments.map((j) => j.timestamp);
     const lambda = payments.length / ((Math.max(...stamps) - Math.min(...stamps)) / 1000);

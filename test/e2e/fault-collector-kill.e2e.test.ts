@@ -76,11 +76,14 @@ describe('fault: collector SIGKILLed before its QuestDB write, and after it befo
     await waitWalApplied(db);
     return Number((await db.query<{ n: number }>(`SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId])).rows[0]?.n ?? 0);
   };
-  const status = async (): Promise<IngestStatus> => (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
+  const status = async (): Promise<IngestStatus> =>
+    (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
   /** `promise`, or a failure naming `what` after `ms`. */
   const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+    const late = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
+    );
     return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   };
   /** Start a collector and wait until it has taken over the dead one's pending entries. */
@@ -88,15 +91,23 @@ describe('fault: collector SIGKILLed before its QuestDB write, and after it befo
     const next = spawnService('collector', stack.env);
     stack.procs.push(next);
     await waitForHttp(`${stack.collectorUrl}/readyz`, next);
-    await waitFor('the new collector reclaimed the dead one\'s entries', async () => (await status()).streams.some((s) => s.entriesReclaimed > 0), 20_000);
+    await waitFor(
+      "the new collector reclaimed the dead one's entries",
+      async () => (await status()).streams.some((s) => s.entriesReclaimed > 0),
+      20_000,
+    );
     return next;
   };
 
   it('killed before its write: the batch stays pending', async () => {
     const first = stack.procs[0]!;
-    const upstream = await within(relay.arm('before-write', runId, async () => {
-      await first.kill('SIGKILL');
-    }), 30_000, 'a write of the run by the first collector');
+    const upstream = await within(
+      relay.arm('before-write', runId, async () => {
+        await first.kill('SIGKILL');
+      }),
+      30_000,
+      'a write of the run by the first collector',
+    );
     expect(upstream).toBeNull();
     expect(first.child.signalCode).toBe('SIGKILL');
     expect(await pendingNow()).toBeGreaterThan(0);
@@ -134,9 +145,13 @@ describe('fault: collector SIGKILLed before its QuestDB write, and after it befo
     await waitAllFinished(bull.queues.values(), JOBS);
     const truth = await readTruth(bull.queues, runId);
     await expectExactlyOnce(db, { runId, truth, accepted: load.accepted });
-    await waitFor('nothing pending or unread', async () => {
-      const s = await status();
-      return s.totals.pending === 0 && s.totals.unread === 0;
-    }, 30_000);
+    await waitFor(
+      'nothing pending or unread',
+      async () => {
+        const s = await status();
+        return s.totals.pending === 0 && s.totals.unread === 0;
+      },
+      30_000,
+    );
   });
 });

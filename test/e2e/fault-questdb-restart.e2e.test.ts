@@ -45,12 +45,18 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     await questdb?.destroy();
   });
 
-  const status = async (): Promise<IngestStatus> => (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
+  const status = async (): Promise<IngestStatus> =>
+    (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
 
   it('holds the batch through the outage: entries stay pending, nothing is acknowledged', async () => {
     const progress = newProgress();
     const running = runLoad({ producerUrl: stack.producerUrl, runId, jobs: JOBS, ratePerSec: RATE, clients: 30, progress });
-    await waitFor('a quarter of the load accepted and some rows stored', async () => progress.accepted >= JOBS / 4 && (await status()).totals.eventsWritten > 0, 30_000, 20);
+    await waitFor(
+      'a quarter of the load accepted and some rows stored',
+      async () => progress.accepted >= JOBS / 4 && (await status()).totals.eventsWritten > 0,
+      30_000,
+      20,
+    );
     await questdb.kill();
     const down = Date.now();
     await waitFor('the collector holds read entries it cannot store', async () => (await status()).totals.pending > 0, 10_000);
@@ -73,9 +79,13 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     await waitAllFinished(bull.queues.values(), JOBS);
     const truth = await readTruth(bull.queues, runId);
     await expectExactlyOnce(db, { runId, truth, accepted: load.accepted, timeoutMs: 90_000 });
-    await waitFor('nothing pending or unread', async () => {
-      const s = await status();
-      return s.totals.pending === 0 && s.totals.unread === 0;
-    }, 30_000);
+    await waitFor(
+      'nothing pending or unread',
+      async () => {
+        const s = await status();
+        return s.totals.pending === 0 && s.totals.unread === 0;
+      },
+      30_000,
+    );
   });
 });

@@ -74,7 +74,9 @@ describe('fault: a worker SIGKILLed after its handler returned, before BullMQ mo
     expect([...load.statuses.keys()]).toEqual([202]);
     expect(acceptedCount(load)).toBe(JOBS);
     // Each died at its first completed marked job, long before the load ended.
-    const outcomes = await Promise.all(fixtures.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])));
+    const outcomes = await Promise.all(
+      fixtures.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])),
+    );
     expect(outcomes, fixtures.map((p) => p.output().slice(-1000)).join('\n---\n')).toEqual(fixtures.map(() => 'SIGKILL'));
     for (const proc of fixtures) kills.push(killOf(proc)!);
     expect(kills.every(Boolean)).toBe(true);

@@ -49,11 +49,16 @@ describe('fault: a worker SIGKILLed mid-job under load', () => {
     // startStack starts the collector, then the workers, then the producer.
     victim = stack.procs[1]!;
     victimName = `${hostname()}:${victim.child.pid}`;
-    await waitFor('the victim holds at least 3 jobs', async () => {
-      const active = (await Promise.all([...bull.queues.values()].map((q) => q.getJobs(['active'])))).flat();
-      inHand = active.filter((j) => j.processedBy === victimName).map((j) => `${j.queueName}/${j.id}`);
-      return inHand.length >= 3;
-    }, 20_000, 10);
+    await waitFor(
+      'the victim holds at least 3 jobs',
+      async () => {
+        const active = (await Promise.all([...bull.queues.values()].map((q) => q.getJobs(['active'])))).flat();
+        inHand = active.filter((j) => j.processedBy === victimName).map((j) => `${j.queueName}/${j.id}`);
+        return inHand.length >= 3;
+      },
+      20_000,
+      10,
+    );
     expect(await victim.kill('SIGKILL')).toBe('SIGKILL');
     load = await running;
     expect([...load.statuses.keys()]).toEqual([202]);

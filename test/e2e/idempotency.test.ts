@@ -49,12 +49,22 @@ describe('Idempotency-Key', () => {
       expect(res.statusCode).toBe(202);
       expect(res.json()).toMatchObject({ jobId, duplicate: true });
     }
-    const jobs = (await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'], 0, -1)).filter((j) => j.data.runId === runId);
+    const jobs = (await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'], 0, -1)).filter(
+      (j) => j.data.runId === runId,
+    );
     expect(jobs.map((j) => j.id)).toEqual([jobId]);
     // A different request in the same run proves the collector has caught up past ours.
     const marker = await pay(`marker-${runId}`, runId);
-    await pollQuery<{ n: number }>(db, `SELECT count() AS n FROM job_events WHERE run_id = $1 AND job_id = $2`, [runId, marker.json().jobId], (r) => r[0]?.n === 1);
-    const rows = await db.query<{ n: number }>(`SELECT count() AS n FROM job_events WHERE run_id = $1 AND job_id = $2 AND event = 'added'`, [runId, jobId]);
+    await pollQuery<{ n: number }>(
+      db,
+      `SELECT count() AS n FROM job_events WHERE run_id = $1 AND job_id = $2`,
+      [runId, marker.json().jobId],
+      (r) => r[0]?.n === 1,
+    );
+    const rows = await db.query<{ n: number }>(
+      `SELECT count() AS n FROM job_events WHERE run_id = $1 AND job_id = $2 AND event = 'added'`,
+      [runId, jobId],
+    );
     expect(rows.rows[0]?.n).toBe(1);
   });
 
@@ -65,7 +75,9 @@ describe('Idempotency-Key', () => {
     const conflict = await pay(key, runId, 99);
     expect(conflict.statusCode).toBe(422);
     expect(conflict.json().message).toMatch(/Idempotency-Key/);
-    const jobs = (await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'], 0, -1)).filter((j) => j.data.runId === runId);
+    const jobs = (await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'], 0, -1)).filter(
+      (j) => j.data.runId === runId,
+    );
     expect(jobs).toHaveLength(1);
   });
 });

@@ -20,7 +20,21 @@ const FAST = {
 function runCli(stack: TestStack): Promise<{ code: number; out: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'loadtest/src/cli.ts', '--scenario', 'smoke', '--duration', '6s', '--engine', 'builtin', '--producer-url', stack.producerUrl, '--collector-url', stack.collectorUrl],
+    [
+      '--import',
+      'tsx',
+      'loadtest/src/cli.ts',
+      '--scenario',
+      'smoke',
+      '--duration',
+      '6s',
+      '--engine',
+      'builtin',
+      '--producer-url',
+      stack.producerUrl,
+      '--collector-url',
+      stack.collectorUrl,
+    ],
     { cwd: ROOT, env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -52,17 +52,25 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
   });
 
   it('accepts 3,000 jobs with 202 and a job id each', async () => {
-    const sent = await sendJobs(stack.producerUrl, runId, { payment: JOBS_PER_QUEUE, notification: JOBS_PER_QUEUE, webhook: JOBS_PER_QUEUE });
+    const sent = await sendJobs(stack.producerUrl, runId, {
+      payment: JOBS_PER_QUEUE,
+      notification: JOBS_PER_QUEUE,
+      webhook: JOBS_PER_QUEUE,
+    });
     accepted = sent.accepted;
     expect(sent.statuses.filter((s) => s !== 202)).toEqual([]);
     for (const q of QUEUE_NAMES) expect(new Set(accepted.get(q)).size).toBe(JOBS_PER_QUEUE);
   });
 
   it('every job finishes in BullMQ, with retries and some final failures on every queue', async () => {
-    await waitFor('all jobs finished in BullMQ', async () => {
-      const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
-      return states.every((s) => s.unfinished === 0 && s.finished === JOBS_PER_QUEUE);
-    }, 90_000);
+    await waitFor(
+      'all jobs finished in BullMQ',
+      async () => {
+        const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
+        return states.every((s) => s.unfinished === 0 && s.finished === JOBS_PER_QUEUE);
+      },
+      90_000,
+    );
     truth = await readTruth(bull.queues, runId);
     for (const q of QUEUE_NAMES) {
       expect(truth.jobs.get(q)!.length).toBe(JOBS_PER_QUEUE);
@@ -73,11 +81,18 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
 
   it('job_events counts per (queue, event) equal BullMQ truth', async () => {
     const sql = `SELECT queue, event, count() AS n FROM job_events WHERE run_id = $1 GROUP BY queue, event`;
-    const asMap = (rows: { queue: string; event: string; n: number }[]) => Object.fromEntries(rows.map((r) => [`${r.queue}/${r.event}`, r.n]));
-    const rows = await pollQuery<{ queue: string; event: string; n: number }>(db, sql, [runId], (r) => {
-      const got = asMap(r);
-      return Object.entries(truth.counts).every(([k, v]) => got[k] === v);
-    }, 60_000);
+    const asMap = (rows: { queue: string; event: string; n: number }[]) =>
+      Object.fromEntries(rows.map((r) => [`${r.queue}/${r.event}`, r.n]));
+    const rows = await pollQuery<{ queue: string; event: string; n: number }>(
+      db,
+      sql,
+      [runId],
+      (r) => {
+        const got = asMap(r);
+        return Object.entries(truth.counts).every(([k, v]) => got[k] === v);
+      },
+      60_000,
+    );
     expect(asMap(rows)).toEqual(truth.counts);
   });
 
@@ -101,17 +116,37 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
     expect(new Set(added.rows.map((r) => r.job_id))).toEqual(new Set(accepted3000));
   });
 
-  it('wait_ms, run_ms and latency_ms equal the differences of the rows\' own timestamps, and BullMQ\'s clock within a few ms', async () => {
-    const rows = await db.query<{ job_id: string; event: string; attempt: number; ts: Date; us: number; wait_ms: number | null; run_ms: number | null; latency_ms: number | null }>(
-      `SELECT job_id, event, attempt, cast(ts AS long) AS us, wait_ms, run_ms, latency_ms FROM job_events WHERE run_id = $1`,
-      [runId],
-    );
+  it("wait_ms, run_ms and latency_ms equal the differences of the rows' own timestamps, and BullMQ's clock within a few ms", async () => {
+    const rows = await db.query<{
+      job_id: string;
+      event: string;
+      attempt: number;
+      ts: Date;
+      us: number;
+      wait_ms: number | null;
+      run_ms: number | null;
+      latency_ms: number | null;
+    }>(`SELECT job_id, event, attempt, cast(ts AS long) AS us, wait_ms, run_ms, latency_ms FROM job_events WHERE run_id = $1`, [runId]);
     const byKey = new Map(rows.rows.map((r) => [`${r.job_id}/${r.event}/${r.attempt}`, r]));
     let checked = 0;
     const mismatches: string[] = [];
-    const exact = (what: string, jobId: string, stored: number | null | undefined, fromTs: number | undefined, toTs: number | undefined): void => {
-      if (fromTs === undefined || toTs === undefined || stored === null || stored === undefined || Math.abs(stored - (toTs - fromTs) / 1000) > 1e-9) {
-        mismatches.push(`${jobId} ${what}: stored ${stored}, from ts ${fromTs === undefined || toTs === undefined ? 'missing' : (toTs - fromTs) / 1000}`);
+    const exact = (
+      what: string,
+      jobId: string,
+      stored: number | null | undefined,
+      fromTs: number | undefined,
+      toTs: number | undefined,
+    ): void => {
+      if (
+        fromTs === undefined ||
+        toTs === undefined ||
+        stored === null ||
+        stored === undefined ||
+        Math.abs(stored - (toTs - fromTs) / 1000) > 1e-9
+      ) {
+        mismatches.push(
+          `${jobId} ${what}: stored ${stored}, from ts ${fromTs === undefined || toTs === undefined ? 'missing' : (toTs - fromTs) / 1000}`,
+        );
       }
     };
     const skew: number[] = [];
@@ -125,7 +160,8 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
         exact('run_ms', id, final?.run_ms, lastActive?.us, final?.us);
         exact('wait_ms', id, byKey.get(`${id}/active/1`)?.wait_ms, added?.us, byKey.get(`${id}/active/1`)?.us);
         // Redis's clock (entry ids) against BullMQ's client stamps: one machine, so they agree closely.
-        if (final?.latency_ms !== null && final?.latency_ms !== undefined) skew.push(Math.abs(final.latency_ms - (job.finishedOn! - job.timestamp)));
+        if (final?.latency_ms !== null && final?.latency_ms !== undefined)
+          skew.push(Math.abs(final.latency_ms - (job.finishedOn! - job.timestamp)));
         checked++;
       }
     }

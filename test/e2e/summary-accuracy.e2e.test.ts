@@ -90,22 +90,38 @@ describe('run summary against BullMQ truth', () => {
       body: JSON.stringify({ id: runId, name: 'summary accuracy', scenario: 'test', engine: 'test' }),
     });
     expect(created.status).toBe(201);
-    const sent = await sendJobs(stack.producerUrl, runId, { payment: JOBS_PER_QUEUE, notification: JOBS_PER_QUEUE, webhook: JOBS_PER_QUEUE }, { clients: 20, ratePerSec: 400 });
+    const sent = await sendJobs(
+      stack.producerUrl,
+      runId,
+      { payment: JOBS_PER_QUEUE, notification: JOBS_PER_QUEUE, webhook: JOBS_PER_QUEUE },
+      { clients: 20, ratePerSec: 400 },
+    );
     expect(sent.statuses.filter((s) => s !== 202)).toEqual([]);
-    await waitFor('all jobs finished in BullMQ', async () => {
-      const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
-      return states.every((s) => s.unfinished === 0 && s.finished === JOBS_PER_QUEUE);
-    }, 90_000);
+    await waitFor(
+      'all jobs finished in BullMQ',
+      async () => {
+        const states = await Promise.all([...bull.queues.values()].map(finishedCounts));
+        return states.every((s) => s.unfinished === 0 && s.finished === JOBS_PER_QUEUE);
+      },
+      90_000,
+    );
     truth = await readTruth(bull.queues, runId);
     const finish = await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/finish`, { method: 'POST' });
     expect(finish.status).toBe(200);
     // The summary is final once QuestDB holds every terminal event of the run.
-    const terminals = Object.entries(truth.counts).filter(([k]) => /\/(completed|failed)$/.test(k)).reduce((n, [, v]) => n + v, 0);
-    await waitFor('summary covers every finished job', async () => {
-      const res = await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`);
-      summary = (await res.json()) as typeof summary;
-      return summary.queues.reduce((n, q) => n + q.completed + q.failed, 0) === terminals;
-    }, 60_000, 500);
+    const terminals = Object.entries(truth.counts)
+      .filter(([k]) => /\/(completed|failed)$/.test(k))
+      .reduce((n, [, v]) => n + v, 0);
+    await waitFor(
+      'summary covers every finished job',
+      async () => {
+        const res = await fetch(`${stack.collectorUrl}/api/v1/runs/${runId}/summary`);
+        summary = (await res.json()) as typeof summary;
+        return summary.queues.reduce((n, q) => n + q.completed + q.failed, 0) === terminals;
+      },
+      60_000,
+      500,
+    );
     const db = await questdbClient(stack.config);
     // Each per-second view refreshes on its own: once all have, the summary is final.
     await waitForViews(db);
@@ -125,26 +141,35 @@ describe('run summary against BullMQ truth', () => {
   });
 
   const byQueue = (q: QueueName): QueueSummary => summary.queues.find((s) => s.queue === q)!;
-  it.each(QUEUE_NAMES)('%s: latency, wait and run p50/p95/p99/max equal exact percentiles of the rows\' own timestamps', (queue) => {
+  it.each(QUEUE_NAMES)("%s: latency, wait and run p50/p95/p99/max equal exact percentiles of the rows' own timestamps", (queue) => {
     const jobs = truth.jobs.get(queue)!.length;
     expect(fromRows.get(`${queue}/latency`)?.length, 'one final row joined to its added row per job').toBe(jobs);
     expect(fromRows.get(`${queue}/wait`)?.length).toBe(jobs);
     for (const metric of ['latency', 'wait', 'run'] as const) {
       const values = fromRows.get(`${queue}/${metric}`)!;
       const api = byQueue(queue)[metric];
-      for (const [name, q] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
+      for (const [name, q] of [
+        ['p50', 0.5],
+        ['p95', 0.95],
+        ['p99', 0.99],
+      ] as const) {
         const exact = exactPercentile(values, q);
-        expect(Math.abs(api[name] - exact), `${queue} ${metric} ${name}: api ${api[name]} exact ${exact}`).toBeLessThanOrEqual(Math.max(1, exact * 0.01));
+        expect(Math.abs(api[name] - exact), `${queue} ${metric} ${name}: api ${api[name]} exact ${exact}`).toBeLessThanOrEqual(
+          Math.max(1, exact * 0.01),
+        );
       }
       expect(api.max, `${queue} ${metric} max`).toBeCloseTo(Math.max(...values), 6);
     }
   });
 
-  it.each(QUEUE_NAMES)('%s: end-to-end latency from Redis\'s clock agrees with BullMQ\'s own stamps (same machine) within 50 ms at p95', (queue) => {
-    const bullLatency = (j: Job): number => Math.max(0, j.finishedOn! - j.timestamp);
-    const values = truth.jobs.get(queue)!.map(bullLatency);
-    expect(Math.abs(byQueue(queue).latency.p95 - exactPercentile(values, 0.95))).toBeLessThan(50);
-  });
+  it.each(QUEUE_NAMES)(
+    "%s: end-to-end latency from Redis's clock agrees with BullMQ's own stamps (same machine) within 50 ms at p95",
+    (queue) => {
+      const bullLatency = (j: Job): number => Math.max(0, j.finishedOn! - j.timestamp);
+      const values = truth.jobs.get(queue)!.map(bullLatency);
+      expect(Math.abs(byQueue(queue).latency.p95 - exactPercentile(values, 0.95))).toBeLessThan(50);
+    },
+  );
 
   it.each(QUEUE_NAMES)('%s: jobs, retries, jobs retried and failure rate equal BullMQ records exactly', (queue) => {
     const jobs = truth.jobs.get(queue)!;

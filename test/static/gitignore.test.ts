@@ -17,9 +17,12 @@ function checkIgnore(path: string): number {
 describe('.gitignore', () => {
   // `git check-ignore -q` accepts a single pathname only (several → "fatal: --quiet is only valid
   // with a single pathname", exit 128), so each path is checked on its own.
-  it.each(['.data/x', '.cache/x', 'node_modules/x', 'services/worker/node_modules/x'])('ignores %s (git check-ignore -q exits 0)', (path) => {
-    expect(checkIgnore(path), `git check-ignore -q ${path}`).toBe(0);
-  });
+  it.each(['.data/x', '.cache/x', 'node_modules/x', 'services/worker/node_modules/x'])(
+    'ignores %s (git check-ignore -q exits 0)',
+    (path) => {
+      expect(checkIgnore(path), `git check-ignore -q ${path}`).toBe(0);
+    },
+  );
 
   it('lists all of .data/, .cache/ and node_modules/ as ignored in one call', () => {
     const paths = ['.data/x', '.cache/x', 'node_modules/x'];

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const path = fileURLToPath(new URL('../../infra/redis.conf', import.meta.url));
-const lines = readFileSync(path, 'utf8').split('\n').map((l) => l.trim());
+const lines = readFileSync(path, 'utf8')
+  .split('\n')
+  .map((l) => l.trim());
 
 /** Index of the uncommented directive `name value` (comments and blank lines ignored; last one wins, as in Redis). */
 function directiveIndex(name: string): number {

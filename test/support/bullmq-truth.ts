@@ -32,7 +32,11 @@ export function openQueues(config: Config): OpenQueues<QueueName> {
 }
 
 /** Read-only views of any BullMQ app's queues (`prefix` per queue name), leaving their meta untouched. */
-export function openPlainQueues<Q extends string>(redisUrl: string, prefix: string | ((queue: Q) => string), names: readonly Q[]): OpenQueues<Q> {
+export function openPlainQueues<Q extends string>(
+  redisUrl: string,
+  prefix: string | ((queue: Q) => string),
+  names: readonly Q[],
+): OpenQueues<Q> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
   const prefixOf = typeof prefix === 'string' ? () => prefix : prefix;

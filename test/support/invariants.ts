@@ -19,11 +19,16 @@ export async function waitAllFinished(queues: Iterable<Queue>, atLeast: number, 
   const list = [...queues];
   let finished = 0;
   try {
-    await waitFor(`every job finished in BullMQ (at least ${atLeast})`, async () => {
-      const states = await Promise.all(list.map(finishedCounts));
-      finished = states.reduce((n, s) => n + s.finished, 0);
-      return finished >= atLeast && states.every((s) => s.unfinished === 0);
-    }, timeoutMs, 250);
+    await waitFor(
+      `every job finished in BullMQ (at least ${atLeast})`,
+      async () => {
+        const states = await Promise.all(list.map(finishedCounts));
+        finished = states.reduce((n, s) => n + s.finished, 0);
+        return finished >= atLeast && states.every((s) => s.unfinished === 0);
+      },
+      timeoutMs,
+      250,
+    );
   } catch (err) {
     const counts = await Promise.all(list.map(async (q) => `${q.name}: ${JSON.stringify(await q.getJobCounts())}`));
     throw new Error(`${err instanceof Error ? err.message : String(err)}; job counts: ${counts.join('; ')}`, { cause: err });
@@ -60,7 +65,8 @@ export interface ExactlyOnceOptions {
 export async function expectExactlyOnce(db: pg.Client, opts: ExactlyOnceOptions): Promise<EventRow[]> {
   const { runId, truth } = opts;
   const countsSql = `SELECT queue, event, count() AS n FROM job_events WHERE run_id = $1 GROUP BY queue, event`;
-  const asMap = (rows: { queue: string; event: string; n: number }[]): Record<string, number> => Object.fromEntries(rows.map((r) => [`${r.queue}/${r.event}`, Number(r.n)]));
+  const asMap = (rows: { queue: string; event: string; n: number }[]): Record<string, number> =>
+    Object.fromEntries(rows.map((r) => [`${r.queue}/${r.event}`, Number(r.n)]));
   const sameCounts = (rows: { queue: string; event: string; n: number }[]): boolean => {
     const got = asMap(rows);
     return Object.keys(got).length === Object.keys(truth.counts).length && Object.entries(truth.counts).every(([k, v]) => got[k] === v);
@@ -85,25 +91,31 @@ export async function expectExactlyOnce(db: pg.Client, opts: ExactlyOnceOptions)
     known.add(key);
     const mine = byJob.get(key) ?? [];
     const added = mine.filter((r) => r.event === 'added');
-    if (added.length !== 1 || added[0]!.attempt !== 0) problems.push(`${key}: ${added.length} added rows (attempts ${added.map((r) => r.attempt)}), want 1 at attempt 0`);
+    if (added.length !== 1 || added[0]!.attempt !== 0)
+      problems.push(`${key}: ${added.length} added rows (attempts ${added.map((r) => r.attempt)}), want 1 at attempt 0`);
     const n = job.attemptsStarted;
     for (let attempt = 1; attempt <= n; attempt++) {
       const at = mine.filter((r) => r.attempt === attempt);
       const actives = at.filter((r) => r.event === 'active').length;
       const terminals = at.filter((r) => TERMINALS.has(r.event)).map((r) => r.event);
-      if (actives !== 1 || terminals.length !== 1) problems.push(`${key} attempt ${attempt}/${n}: ${actives} active, terminals [${terminals}]`);
-      else if (attempt === n && terminals[0] !== state) problems.push(`${key}: last attempt ${n} ends in ${terminals[0]}, BullMQ says ${state}`);
+      if (actives !== 1 || terminals.length !== 1)
+        problems.push(`${key} attempt ${attempt}/${n}: ${actives} active, terminals [${terminals}]`);
+      else if (attempt === n && terminals[0] !== state)
+        problems.push(`${key}: last attempt ${n} ends in ${terminals[0]}, BullMQ says ${state}`);
     }
     const beyond = mine.filter((r) => r.event !== 'added' && (r.attempt < 1 || r.attempt > n));
     if (beyond.length > 0) problems.push(`${key}: rows outside attempts 1..${n}: ${beyond.map((r) => `${r.event}@${r.attempt}`)}`);
     const stalled = mine.filter((r) => r.event === 'stalled').length;
     const retried = mine.filter((r) => r.event === 'retried').length;
-    if (stalled !== n - job.attemptsMade) problems.push(`${key}: ${stalled} stalled rows, BullMQ attemptsStarted − attemptsMade = ${n - job.attemptsMade}`);
-    if (retried !== job.attemptsMade - 1) problems.push(`${key}: ${retried} retried rows, BullMQ attemptsMade − 1 = ${job.attemptsMade - 1}`);
+    if (stalled !== n - job.attemptsMade)
+      problems.push(`${key}: ${stalled} stalled rows, BullMQ attemptsStarted − attemptsMade = ${n - job.attemptsMade}`);
+    if (retried !== job.attemptsMade - 1)
+      problems.push(`${key}: ${retried} retried rows, BullMQ attemptsMade − 1 = ${job.attemptsMade - 1}`);
   }
   for (const key of byJob.keys()) if (!known.has(key)) problems.push(`${key}: rows for a job BullMQ has no finished record of`);
   for (const [queue, ids] of opts.accepted ?? []) {
-    for (const id of ids) if (!known.has(`${queue}/${id}`)) problems.push(`${queue}/${id}: accepted with 202 but not among BullMQ's finished jobs`);
+    for (const id of ids)
+      if (!known.has(`${queue}/${id}`)) problems.push(`${queue}/${id}: accepted with 202 but not among BullMQ's finished jobs`);
   }
   expect(problems.slice(0, 25), `${problems.length} problems`).toEqual([]);
   expect(asMap(counted)).toEqual(truth.counts);

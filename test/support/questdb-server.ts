@@ -16,7 +16,8 @@ export const SERVER_CONF = join(ROOT, 'infra', 'questdb', 'server.conf');
 function questdbJar(): string {
   const run = spawnSync('bash', [join(ROOT, 'infra', 'scripts', 'start-questdb.sh'), '--jar-only'], { encoding: 'utf8' });
   const jar = run.stdout.trim().split('\n').at(-1) ?? '';
-  if (run.status !== 0 || !existsSync(jar)) throw new Error(`no QuestDB jar (start-questdb.sh --jar-only exited ${run.status}): ${run.stderr.slice(-1500)}`);
+  if (run.status !== 0 || !existsSync(jar))
+    throw new Error(`no QuestDB jar (start-questdb.sh --jar-only exited ${run.status}): ${run.stderr.slice(-1500)}`);
   return jar;
 }
 
@@ -41,7 +42,10 @@ function newestJava(): { bin: string; major: number } {
     const major = javaMajorOf(out);
     if (major > best.major) best = { bin, major };
   }
-  if (best.major < 17) throw new Error(`QuestDB needs Java 17+; found ${best.bin ? `Java ${best.major} at ${best.bin}` : 'no JDK under /usr/lib/jvm or JAVA_HOME'}`);
+  if (best.major < 17)
+    throw new Error(
+      `QuestDB needs Java 17+; found ${best.bin ? `Java ${best.major} at ${best.bin}` : 'no JDK under /usr/lib/jvm or JAVA_HOME'}`,
+    );
   return best;
 }
 

@@ -30,7 +30,9 @@ export async function pollQuery<R extends Record<string, unknown>>(
     const rows = (await client.query<R>(sql, params)).rows;
     if (done(rows)) return rows;
     if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms for SQL: ${sql} params=${JSON.stringify(params)} last rows=${JSON.stringify(rows).slice(0, 2000)}`);
+      throw new Error(
+        `condition not met within ${timeoutMs} ms for SQL: ${sql} params=${JSON.stringify(params)} last rows=${JSON.stringify(rows).slice(0, 2000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -13,7 +13,8 @@ export const fmtNum = (v: Maybe, digits = 1): string => (missing(v) ? '–' : v.
 /** A 0..1 share as a percentage. */
 export const fmtPct = (v: Maybe): string => (missing(v) ? '–' : `${(v * 100).toFixed(1)} %`);
 /** A signed number, e.g. deltas: +12.3 / −4.0. */
-export const fmtSigned = (v: Maybe, digits = 1): string => (missing(v) ? '–' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(digits)}`);
+export const fmtSigned = (v: Maybe, digits = 1): string =>
+  missing(v) ? '–' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(digits)}`;
 /** Bytes in binary units: 812 KiB, 41.3 MiB, 1.2 GiB. */
 export function fmtBytes(v: Maybe): string {
   if (missing(v)) return '–';
@@ -35,9 +36,11 @@ export function fmtSeconds(s: Maybe): string {
   return `${Math.floor(t / 3600)} h ${String(Math.floor((t % 3600) / 60)).padStart(2, '0')} min`;
 }
 /** Time between two ISO instants (a run's start and end, or now), formatted; a clock, not a statistic. */
-export const fmtElapsed = (fromIso: string, toIso: string | null, now = Date.now()): string => fmtSeconds(((toIso ? Date.parse(toIso) : now) - Date.parse(fromIso)) / 1000);
+export const fmtElapsed = (fromIso: string, toIso: string | null, now = Date.now()): string =>
+  fmtSeconds(((toIso ? Date.parse(toIso) : now) - Date.parse(fromIso)) / 1000);
 export const fmtTime = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString() : '–');
-export const fmtClock = (epochMs: number | null | undefined): string => (epochMs === null || epochMs === undefined ? '–' : new Date(epochMs).toLocaleTimeString());
+export const fmtClock = (epochMs: number | null | undefined): string =>
+  epochMs === null || epochMs === undefined ? '–' : new Date(epochMs).toLocaleTimeString();
 
 /** SLO verdicts as icon + word, so they read without colour. */
 export const VERDICT_TEXT: Readonly<Record<Verdict, string>> = { pass: '✔ pass', fail: '✖ fail', 'no-data': '– no data' };

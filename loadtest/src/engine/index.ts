@@ -69,7 +69,9 @@ interface Vu {
 }
 
 const isTimeout = (err: unknown): boolean =>
-  err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
+  err instanceof undiciErrors.HeadersTimeoutError ||
+  err instanceof undiciErrors.BodyTimeoutError ||
+  err instanceof undiciErrors.ConnectTimeoutError;
 
 const outcomeOf = (status: number): Outcome => (status >= 200 && status < 300 ? 'accepted' : status >= 500 ? 'status5xx' : 'status4xx');
 
@@ -79,7 +81,12 @@ export async function runScenario(opts: EngineOptions): Promise<EngineResult> {
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
   const base = new URL(opts.baseUrl);
   const prefix = base.pathname.replace(/\/$/, '');
-  const pool = new Pool(base.origin, { connections: Math.max(1, peakVus(scenario)), pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs } });
+  const pool = new Pool(base.origin, {
+    connections: Math.max(1, peakVus(scenario)),
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: timeoutMs },
+  });
   /** Cancels the requests in flight once an aborted run's grace is over. One listener per request in flight. */
   const cancel = new AbortController();
   setMaxListeners(0, cancel.signal);

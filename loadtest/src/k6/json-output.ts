@@ -121,7 +121,16 @@ export class K6JsonAggregator {
   private bucket(second: number): Bucket {
     let b = this.buckets.get(second);
     if (!b) {
-      b = { vus: 0, requests: 0, accepted: 0, errors: 0, timeouts: 0, status4xx: 0, status5xx: 0, latency: hdr.build({ numberOfSignificantValueDigits: 3 }) };
+      b = {
+        vus: 0,
+        requests: 0,
+        accepted: 0,
+        errors: 0,
+        timeouts: 0,
+        status4xx: 0,
+        status5xx: 0,
+        latency: hdr.build({ numberOfSignificantValueDigits: 3 }),
+      };
       this.buckets.set(second, b);
     }
     return b;

@@ -29,12 +29,17 @@ export function formatSummary(summary: RunSummary, dashboardUrl: string): string
   }
   const lines = [`Run ${summary.run.name} (${summary.run.id}) — SLO verdict: ${VERDICT[summary.verdict]}`, queues.toString()];
   for (const q of summary.queues.filter((x) => x.lostEvents > 0)) {
-    lines.push(`⚠ ${q.queue}: ${q.lostEvents} events were trimmed by BullMQ before the collector read them, so these numbers miss them (raise EVENTS_MAX_LEN)`);
+    lines.push(
+      `⚠ ${q.queue}: ${q.lostEvents} events were trimmed by BullMQ before the collector read them, so these numbers miss them (raise EVENTS_MAX_LEN)`,
+    );
   }
   const c = summary.client.summary;
   const totals = summary.client.perSecond[0];
   if (c || totals) {
-    const client = new Table({ head: ['client (HTTP)', 'requests', 'accepted', 'errors', 'timeouts', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak VUs'], style: { head: [], border: [] } });
+    const client = new Table({
+      head: ['client (HTTP)', 'requests', 'accepted', 'errors', 'timeouts', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'peak VUs'],
+      style: { head: [], border: [] },
+    });
     client.push([
       c?.source ?? totals?.source ?? '–',
       c?.requests ?? totals?.requests ?? '–',

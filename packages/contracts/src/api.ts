@@ -35,7 +35,6 @@ export interface ClientSummary {
   thresholds?: Record<string, boolean>;
 }
 
-
 /** Percentiles of one duration, ms; null when the run has no such value. */
 export interface Percentiles {
   p50: number | null;
@@ -76,7 +75,6 @@ export interface QueueStats {
   lastEventAt: string | null;
 }
 
-
 /** Client-side totals of a run from `load_metrics`: counts, peak VUs, mean req/s over the seconds with load, worst-second p95/p99 (ms). */
 export interface LoadTotals {
   source: string;
@@ -90,7 +88,6 @@ export interface LoadTotals {
   worstSecondP95Ms: number | null;
   worstSecondP99Ms: number | null;
 }
-
 
 export type Verdict = 'pass' | 'fail' | 'no-data';
 
@@ -124,7 +121,6 @@ export interface RunSummary {
   /** The client side next to the queue side: per-second totals from `load_metrics`, and the generator's own whole-run numbers. */
   client: { perSecond: LoadTotals[]; summary: Run['clientSummary'] };
 }
-
 
 /** `GET /api/v1/ingest/status`: one captured events stream, as Redis and this collector see it now. */
 export interface StreamStatus {

@@ -23,7 +23,8 @@ export const JobEventSchema = Type.Object(
     ts: Type.Integer({
       minimum: 0,
       maximum: Number.MAX_SAFE_INTEGER,
-      description: 'when the transition happened, epoch µs (designated timestamp): for captured events the stream entry ID, ms × 1000 + sequence',
+      description:
+        'when the transition happened, epoch µs (designated timestamp): for captured events the stream entry ID, ms × 1000 + sequence',
     }),
     run_id: Type.String({ maxLength: 128, pattern: NO_NUL, description: 'load-test run id; empty when none' }),
     queue: Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL, description: 'BullMQ queue name' }),
@@ -32,8 +33,15 @@ export const JobEventSchema = Type.Object(
     job_name: Type.String({ maxLength: 128, pattern: NO_NUL, description: 'BullMQ job name' }),
     attempt: Type.Integer({ minimum: 0, description: 'attempt number, 1 for the first attempt; 0 on `added`' }),
     worker: Type.String({ maxLength: 256, pattern: NO_NUL, description: "BullMQ `processedBy`: the worker's name (`host:pid` for ours)" }),
-    wait_ms: Type.Optional(Type.Number({ minimum: 0, description: 'message delay on the first `active`: its ts − the ts the job became ready (`added`, or promoted from delayed), ms' })),
-    run_ms: Type.Optional(Type.Number({ minimum: 0, description: "processing time on terminal events: its ts − the attempt's `active` ts, ms" })),
+    wait_ms: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description: 'message delay on the first `active`: its ts − the ts the job became ready (`added`, or promoted from delayed), ms',
+      }),
+    ),
+    run_ms: Type.Optional(
+      Type.Number({ minimum: 0, description: "processing time on terminal events: its ts − the attempt's `active` ts, ms" }),
+    ),
     latency_ms: Type.Optional(Type.Number({ minimum: 0, description: 'end to end on `completed`/`failed`: its ts − the `added` ts, ms' })),
     error: Type.Optional(Type.String({ maxLength: MAX_ERROR_LENGTH, description: 'failure reason' })),
   },

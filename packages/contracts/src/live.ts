@@ -18,7 +18,16 @@ export interface LiveQueueSeries {
   depth: (number | null)[];
 }
 
-export const LIVE_QUEUE_FIELDS = ['throughput', 'p50', 'p95', 'p99', 'waitP95', 'retries', 'failures', 'depth'] as const satisfies readonly (keyof LiveQueueSeries)[];
+export const LIVE_QUEUE_FIELDS = [
+  'throughput',
+  'p50',
+  'p95',
+  'p99',
+  'waitP95',
+  'retries',
+  'failures',
+  'depth',
+] as const satisfies readonly (keyof LiveQueueSeries)[];
 
 export interface LiveFrame {
   /** Start of each second, epoch ms, ascending. */
@@ -51,11 +60,16 @@ export function mergeFrames(base: LiveFrame, delta: LiveFrame, keepFrom: number)
     ts.map((t) => (di.has(t) ? (d?.[di.get(t)!] ?? null) : bi.has(t) ? (b?.[bi.get(t)!] ?? null) : null));
   const queues: Record<string, LiveQueueSeries> = {};
   for (const q of new Set([...Object.keys(base.queues), ...Object.keys(delta.queues)])) {
-    queues[q] = Object.fromEntries(LIVE_QUEUE_FIELDS.map((f) => [f, pick(base.queues[q]?.[f], delta.queues[q]?.[f])])) as unknown as LiveQueueSeries;
+    queues[q] = Object.fromEntries(
+      LIVE_QUEUE_FIELDS.map((f) => [f, pick(base.queues[q]?.[f], delta.queues[q]?.[f])]),
+    ) as unknown as LiveQueueSeries;
   }
   const workers: Record<string, (number | null)[]> = {};
-  for (const w of new Set([...Object.keys(base.workers), ...Object.keys(delta.workers)])) workers[w] = pick(base.workers[w], delta.workers[w]);
-  const markers = new Map([...base.runMarkers, ...delta.runMarkers].filter((m) => m.ts >= keepFrom).map((m) => [`${m.runId}/${m.kind}`, m]));
+  for (const w of new Set([...Object.keys(base.workers), ...Object.keys(delta.workers)]))
+    workers[w] = pick(base.workers[w], delta.workers[w]);
+  const markers = new Map(
+    [...base.runMarkers, ...delta.runMarkers].filter((m) => m.ts >= keepFrom).map((m) => [`${m.runId}/${m.kind}`, m]),
+  );
   return {
     ts,
     queues,

@@ -13,9 +13,7 @@ export function isQueueName(name: string): name is QueueName {
  * - `lognormal`: median `median`, 99th percentile `p99` (a long right tail, like real I/O).
  */
 export type LatencyDistribution =
-  | { kind: 'fixed'; ms: number }
-  | { kind: 'uniform'; min: number; max: number }
-  | { kind: 'lognormal'; median: number; p99: number };
+  { kind: 'fixed'; ms: number } | { kind: 'uniform'; min: number; max: number } | { kind: 'lognormal'; median: number; p99: number };
 
 /** Service-level objective of one queue, judged on end-to-end latency of jobs and their error rate. */
 export interface SloTarget {

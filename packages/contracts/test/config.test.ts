@@ -118,7 +118,10 @@ describe('parseConfig overrides', () => {
     expect(config.queues.webhook.failureRate).toBe(0.25);
     expect(config.queues.webhook.slo).toEqual({ p95Ms: 750, p99Ms: 2000, maxErrorRate: 0 });
     expect(config.events.maxLen).toBe(5000);
-    expect(config.collector.attach).toEqual([{ prefix: 'bull', queue: 'emails' }, { prefix: '{app:x}:jobs', queue: '*' }]);
+    expect(config.collector.attach).toEqual([
+      { prefix: 'bull', queue: 'emails' },
+      { prefix: '{app:x}:jobs', queue: '*' },
+    ]);
     expect(config.worker.queues).toEqual(['webhook', 'payment']);
     expect(config.questdb.pg).toMatchObject({ host: 'db.local', port: 5432 });
   });
@@ -196,24 +199,31 @@ describe('parseConfig errors name the variable', () => {
     expect(err.variable).toBe(variable);
   });
 
-  it.each([['QUEUE_NOTIFICATION_BACKOFF', 'linear:10'], ['QUEUE_NOTIFICATION_BACKOFF', 'exponential'], ['QUEUE_PAYMENT_BACKOFF', 'fixed:-5']])(
-    'bad backoff %s=%s',
-    (variable, value) => {
-      const err = configError({ [variable]: value });
-      expect(err.variable).toBe(variable);
-      expect(err.message).toContain(variable);
-    },
-  );
+  it.each([
+    ['QUEUE_NOTIFICATION_BACKOFF', 'linear:10'],
+    ['QUEUE_NOTIFICATION_BACKOFF', 'exponential'],
+    ['QUEUE_PAYMENT_BACKOFF', 'fixed:-5'],
+  ])('bad backoff %s=%s', (variable, value) => {
+    const err = configError({ [variable]: value });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(variable);
+  });
 
-  it.each(['QS_NAMESPCE', 'QUEUE_PAYMENT_CONCURENCY', 'QUEUE_BILLING_CONCURRENCY', 'PRODUCER_PROT', 'COLLECTOR_BATCHSIZE', 'EVENTS_MAXLEN', 'WORKER_QUEUE', 'QUESTDB_PG_PASS'])(
-    'unknown variable %s is rejected as unknown',
-    (variable) => {
-      const err = configError({ [variable]: '1' });
-      expect(err.variable).toBe(variable);
-      expect(err.message).toContain(variable);
-      expect(err.message).toMatch(/unknown/i);
-    },
-  );
+  it.each([
+    'QS_NAMESPCE',
+    'QUEUE_PAYMENT_CONCURENCY',
+    'QUEUE_BILLING_CONCURRENCY',
+    'PRODUCER_PROT',
+    'COLLECTOR_BATCHSIZE',
+    'EVENTS_MAXLEN',
+    'WORKER_QUEUE',
+    'QUESTDB_PG_PASS',
+  ])('unknown variable %s is rejected as unknown', (variable) => {
+    const err = configError({ [variable]: '1' });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(variable);
+    expect(err.message).toMatch(/unknown/i);
+  });
 
   it('WORKER_QUEUES=payment,bogus', () => {
     const err = configError({ WORKER_QUEUES: 'payment,bogus' });

@@ -6,7 +6,9 @@ import { runIdOfJobData } from '../src/jobs.js';
 function byParsing(raw: string): string {
   try {
     const parsed = JSON.parse(raw) as unknown;
-    return parsed !== null && typeof parsed === 'object' && typeof (parsed as { runId?: unknown }).runId === 'string' ? (parsed as { runId: string }).runId : '';
+    return parsed !== null && typeof parsed === 'object' && typeof (parsed as { runId?: unknown }).runId === 'string'
+      ? (parsed as { runId: string }).runId
+      : '';
   } catch {
     return '';
   }
@@ -24,11 +26,16 @@ describe('runIdOfJobData', () => {
 
   // BullMQ stores `JSON.stringify(data)`, so the data of any job is JSON text without duplicate keys.
   it('agrees with parsing the JSON on generated job data of any shape (1000 cases)', () => {
-    const data = fc.oneof(
-      fc.jsonValue(),
-      fc.record({ runId: fc.oneof(fc.string({ unit: 'grapheme' }), fc.integer(), fc.constant(null)), other: fc.jsonValue() }, { requiredKeys: [] }),
-      fc.record({ other: fc.jsonValue(), runId: fc.string() }),
-    ).map((v) => JSON.stringify(v));
+    const data = fc
+      .oneof(
+        fc.jsonValue(),
+        fc.record(
+          { runId: fc.oneof(fc.string({ unit: 'grapheme' }), fc.integer(), fc.constant(null)), other: fc.jsonValue() },
+          { requiredKeys: [] },
+        ),
+        fc.record({ other: fc.jsonValue(), runId: fc.string() }),
+      )
+      .map((v) => JSON.stringify(v));
     fc.assert(
       fc.property(data, (raw) => {
         expect(runIdOfJobData(raw)).toBe(byParsing(raw));

@@ -89,7 +89,7 @@ describe('queueKeys', () => {
 });
 
 describe('captureKeys', () => {
-  it('puts the collector state and lease of a stream in the stream\'s slot, tagged or not', () => {
+  it("puts the collector state and lease of a stream in the stream's slot, tagged or not", () => {
     for (const stream of [queueKeys('qs', 'payment').events, 'bull:emails:events', 'app:{x}:events', 'a{b:events']) {
       const keys = captureKeys(stream);
       expect(keySlot(keys.state), `${stream} → ${keys.state}`).toBe(keySlot(stream));

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../src/events.js';
 import { decodeEntry, encodeEntry, MalformedEntryError, STREAM_FORMAT_VERSION } from '../src/stream.js';
 
-const added: JobEvent = { ts: 1_700_000_000_000_000, run_id: 'run-1', queue: 'payment', event: 'added', job_id: 'j-1', job_name: 'charge', attempt: 0, worker: 'host:1' };
+const added: JobEvent = {
+  ts: 1_700_000_000_000_000,
+  run_id: 'run-1',
+  queue: 'payment',
+  event: 'added',
+  job_id: 'j-1',
+  job_name: 'charge',
+  attempt: 0,
+  worker: 'host:1',
+};
 const completed: JobEvent = {
   ts: 1_700_000_000_250_000,
   run_id: '',

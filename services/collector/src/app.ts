@@ -1,9 +1,9 @@
 import type { Config } from '@queuescope/contracts';
+import { errorHandler } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import config from './plugins/config.js';
 import dashboard from './plugins/dashboard.js';
-import errors from './plugins/errors.js';
 import capture from './plugins/capture.js';
 import livePlugin from './plugins/live.js';
 import metricsPlugin from './plugins/metrics.js';
@@ -35,7 +35,7 @@ export interface AppOptions {
 /** The collector as a plugin (STYLE R1): main.ts and tests register it on their own Fastify instance. */
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(config, { config: opts.config });
-  await fastify.register(errors);
+  await fastify.register(errorHandler);
   await fastify.register(validation);
   // OpenAPI collects route schemas, so it is registered before any route.
   await fastify.register(swagger);

@@ -1,7 +1,7 @@
 import type { Config } from '@queuescope/contracts';
+import { errorHandler } from '@queuescope/service-kit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import enqueue from './plugins/enqueue.js';
-import errors from './plugins/errors.js';
 import queues from './plugins/queues.js';
 import redis from './plugins/redis.js';
 import demo from './routes/demo.js';
@@ -14,7 +14,8 @@ export interface AppOptions {
 
 /** The producer as a plugin (STYLE R1): main.ts and tests register it on their own Fastify instance. */
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
-  await fastify.register(errors);
+  // Requests log through the root logger (serverOptions), so the handler adds their id itself.
+  await fastify.register(errorHandler, { logRequestId: true });
   await fastify.register(redis, { config: opts.config });
   await fastify.register(queues, { config: opts.config });
   await fastify.register(enqueue, { config: opts.config });

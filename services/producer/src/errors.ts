@@ -1,21 +1,9 @@
-/** Errors the producer maps to HTTP in one place (plugins/errors.ts). */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { HttpError } from '@queuescope/service-kit';
 
-/** 503: a dependency (Redis) cannot take the job right now; nothing was acknowledged. */
-export class DependencyUnavailableError extends HttpError {
-  override name = 'DependencyUnavailableError';
-  constructor(dependency: string, reason: string) {
-    super(503, 'DEPENDENCY_UNAVAILABLE', `${dependency} unavailable: ${reason}`);
-  }
-}
+/**
+ * The producer's own errors; the shared ones (DependencyUnavailableError, NotFoundError) and the
+ * one error handler that maps them all to HTTP live in @queuescope/service-kit.
+ */
 
 /** 404: the queue in the path is not one this producer serves. */
 export class UnknownQueueError extends HttpError {

@@ -1,19 +1,15 @@
 import { parseConfig } from '@queuescope/contracts';
-import closeWithGrace from 'close-with-grace';
-import Fastify from 'fastify';
-import fp from 'fastify-plugin';
+import { runServer } from '@queuescope/service-kit';
 import app, { serverOptions } from './app.js';
-import { loggerOptions } from './logger.js';
 
 const config = parseConfig(process.env);
-const server = Fastify({ ...serverOptions(config), logger: loggerOptions(config.logLevel, 'producer') });
-await server.register(fp(app), { config });
-
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-  if (err) server.log.error({ err }, 'closing after error');
-  else server.log.info({ signal }, 'closing');
-  await server.close();
+await runServer({
+  service: 'producer',
+  logLevel: config.logLevel,
+  host: config.producer.host,
+  port: config.producer.port,
+  server: serverOptions(config),
+  app,
+  appOptions: { config },
+  closeDelayMs: 10_000,
 });
-
-// Backlog 4096: Node's default 511 drops connections at 1000 concurrent clients (notes/baseline.md).
-await server.listen({ host: config.producer.host, port: config.producer.port, backlog: 4096 });

@@ -128,7 +128,8 @@ const runPath = (runId: string): string => `/api/v1/runs/${enc(runId)}`;
 const STEPS = ['1s', '5s', '15s', '1m', '5m', '15m', '1h'] as const;
 
 export const api = {
-  runs: (signal: AbortSignal, page: { limit: number; offset: number }) => get<RunPage>(`/api/v1/runs?limit=${page.limit}&offset=${page.offset}`, signal),
+  runs: (signal: AbortSignal, page: { limit: number; offset: number }) =>
+    get<RunPage>(`/api/v1/runs?limit=${page.limit}&offset=${page.offset}`, signal),
   summary: (runId: string, signal: AbortSignal) => get<RunSummary>(`${runPath(runId)}/summary`, signal),
   diagnosis: (runId: string, signal: AbortSignal) => get<RunDiagnosis>(`${runPath(runId)}/diagnosis`, signal),
   compare: (a: string, b: string, signal: AbortSignal) => get<RunComparison>(`/api/v1/compare?a=${enc(a)}&b=${enc(b)}`, signal),

@@ -112,7 +112,10 @@ export class LiveController implements ReactiveController {
     message: (m) => {
       if (m.type === 'error') this.error = m.message;
       else {
-        this.frame = m.type === 'backfill' || !this.frame ? m.frame : mergeFrames(this.frame, m.frame, (m.frame.ts.at(-1) ?? Date.now()) - LIVE_WINDOW_MS);
+        this.frame =
+          m.type === 'backfill' || !this.frame
+            ? m.frame
+            : mergeFrames(this.frame, m.frame, (m.frame.ts.at(-1) ?? Date.now()) - LIVE_WINDOW_MS);
         this.error = undefined;
       }
       this.host.requestUpdate();

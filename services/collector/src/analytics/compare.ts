@@ -37,8 +37,8 @@ export const COMPARE_RULE =
   'significant when the intervals do not overlap AND |deltaPct| ≥ minEffectPct AND both runs have ≥ minSamples values. ' +
   'Rates (retry rate = retries/attempts, failure rate = failed/finished): pooled two-proportion z-test on the counts, significant when |z| ≥ 1.96 AND |deltaPct| ≥ minEffectPct. ' +
   'Throughput, stalled and peak waiting depth (no sampling distribution): significant when |deltaPct| ≥ minEffectPct. ' +
-  'Practical threshold, also required: durations |delta| ≥ 5 % of the queue\'s SLO target (p95 target; p99 target for latency p99); ' +
-  'failure rate |delta| ≥ 20 % of the SLO error-rate budget; retry rate |delta| ≥ 1 percentage point; stalled and peak waiting |delta| ≥ 10 jobs; throughput |delta| ≥ 25 % of run a\'s; no duration or failure-rate threshold for queues without an SLO. ' +
+  "Practical threshold, also required: durations |delta| ≥ 5 % of the queue's SLO target (p95 target; p99 target for latency p99); " +
+  "failure rate |delta| ≥ 20 % of the SLO error-rate budget; retry rate |delta| ≥ 1 percentage point; stalled and peak waiting |delta| ≥ 10 jobs; throughput |delta| ≥ 25 % of run a's; no duration or failure-rate threshold for queues without an SLO. " +
   'delta = b − a; deltaPct = (b − a)/a·100, null when a is 0 or missing (then any non-zero change passes the minimum effect). ' +
   'Significant changes are better/worse by direction (lower is better except throughput); otherwise unchanged; no-data when either run lacks the value.';
 
@@ -67,14 +67,20 @@ export const THROUGHPUT_SHARE = 0.25;
 export function practicalThreshold(metric: CompareMetric, slo: SloTarget | null, a = 0): { min: number; what: string } {
   switch (metric) {
     case 'latency_p99_ms':
-      return slo ? { min: SLO_SHARE * slo.p99Ms, what: `${SLO_SHARE * 100} % of the SLO p99 ${slo.p99Ms} ms` } : { min: 0, what: 'none (no SLO)' };
+      return slo
+        ? { min: SLO_SHARE * slo.p99Ms, what: `${SLO_SHARE * 100} % of the SLO p99 ${slo.p99Ms} ms` }
+        : { min: 0, what: 'none (no SLO)' };
     case 'latency_p50_ms':
     case 'latency_p95_ms':
     case 'wait_p95_ms':
     case 'run_p95_ms':
-      return slo ? { min: SLO_SHARE * slo.p95Ms, what: `${SLO_SHARE * 100} % of the SLO p95 ${slo.p95Ms} ms` } : { min: 0, what: 'none (no SLO)' };
+      return slo
+        ? { min: SLO_SHARE * slo.p95Ms, what: `${SLO_SHARE * 100} % of the SLO p95 ${slo.p95Ms} ms` }
+        : { min: 0, what: 'none (no SLO)' };
     case 'failure_rate':
-      return slo ? { min: ERROR_BUDGET_SHARE * slo.maxErrorRate, what: `${ERROR_BUDGET_SHARE * 100} % of the SLO error rate ${slo.maxErrorRate}` } : { min: 0, what: 'none (no SLO)' };
+      return slo
+        ? { min: ERROR_BUDGET_SHARE * slo.maxErrorRate, what: `${ERROR_BUDGET_SHARE * 100} % of the SLO error rate ${slo.maxErrorRate}` }
+        : { min: 0, what: 'none (no SLO)' };
     case 'retry_rate':
       return { min: MIN_RETRY_RATE_DELTA, what: '1 percentage point' };
     case 'stalled':
@@ -203,10 +209,28 @@ function effect(a: number, b: number, minEffectPct: number): Effect {
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
 
-function verdictOf(metric: CompareMetric, a: number | null, b: number | null, test: ChangeTest, significant: (e: Effect) => string | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
+function verdictOf(
+  metric: CompareMetric,
+  a: number | null,
+  b: number | null,
+  test: ChangeTest,
+  significant: (e: Effect) => string | null,
+  opts: CompareOptions,
+  slo: SloTarget | null,
+): MetricComparison {
   const lowerIsBetter = metric !== 'throughput_per_s';
   if (a === null || b === null) {
-    return { metric, lowerIsBetter, a, b, delta: null, deltaPct: null, verdict: 'no-data', reason: `no value in run ${a === null ? 'a' : 'b'}`, test };
+    return {
+      metric,
+      lowerIsBetter,
+      a,
+      b,
+      delta: null,
+      deltaPct: null,
+      verdict: 'no-data',
+      reason: `no value in run ${a === null ? 'a' : 'b'}`,
+      test,
+    };
   }
   const e = effect(a, b, opts.minEffectPct);
   const base = { metric, lowerIsBetter, a, b, delta: e.delta, deltaPct: e.deltaPct, test };
@@ -216,7 +240,11 @@ function verdictOf(metric: CompareMetric, a: number | null, b: number | null, te
   }
   const threshold = practicalThreshold(metric, slo, a);
   if (Math.abs(e.delta) < threshold.min) {
-    return { ...base, verdict: 'unchanged', reason: `|delta| ${fmt(Math.abs(e.delta))} < practical threshold ${fmt(threshold.min)} (${threshold.what})` };
+    return {
+      ...base,
+      verdict: 'unchanged',
+      reason: `|delta| ${fmt(Math.abs(e.delta))} < practical threshold ${fmt(threshold.min)} (${threshold.what})`,
+    };
   }
   const notSignificant = significant(e);
   if (notSignificant) return { ...base, verdict: 'unchanged', reason: notSignificant };
@@ -224,19 +252,39 @@ function verdictOf(metric: CompareMetric, a: number | null, b: number | null, te
   return { ...base, verdict: improved ? 'better' : 'worse', reason: 'significant change' };
 }
 
-function comparePercentile(metric: PercentileMetric, a: PercentileEstimate | null, b: PercentileEstimate | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
+function comparePercentile(
+  metric: PercentileMetric,
+  a: PercentileEstimate | null,
+  b: PercentileEstimate | null,
+  opts: CompareOptions,
+  slo: SloTarget | null,
+): MetricComparison {
   const bounded = a?.lo != null && a.hi != null && b?.lo != null && b.hi != null;
   const overlap = bounded ? a.lo! <= b.hi! && b.lo! <= a.hi! : null;
   const test: ChangeTest = { kind: 'percentile', a, b, overlap };
-  return verdictOf(metric, a?.value ?? null, b?.value ?? null, test, () => {
-    const [na, nb] = [a?.n ?? 0, b?.n ?? 0];
-    if (na < opts.minSamples || nb < opts.minSamples) return `too few values (a: ${na}, b: ${nb}; minSamples ${opts.minSamples})`;
-    if (overlap !== false) return 'confidence intervals overlap';
-    return null;
-  }, opts, slo);
+  return verdictOf(
+    metric,
+    a?.value ?? null,
+    b?.value ?? null,
+    test,
+    () => {
+      const [na, nb] = [a?.n ?? 0, b?.n ?? 0];
+      if (na < opts.minSamples || nb < opts.minSamples) return `too few values (a: ${na}, b: ${nb}; minSamples ${opts.minSamples})`;
+      if (overlap !== false) return 'confidence intervals overlap';
+      return null;
+    },
+    opts,
+    slo,
+  );
 }
 
-function compareProportion(metric: 'retry_rate' | 'failure_rate', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
+function compareProportion(
+  metric: 'retry_rate' | 'failure_rate',
+  a: QueueSummary | null,
+  b: QueueSummary | null,
+  opts: CompareOptions,
+  slo: SloTarget | null,
+): MetricComparison {
   const counts = (s: QueueSummary | null): { events: number; total: number } | null => {
     if (!s) return null;
     return metric === 'retry_rate' ? { events: s.retries, total: s.attempts } : { events: s.failed, total: s.completed + s.failed };
@@ -244,12 +292,24 @@ function compareProportion(metric: 'retry_rate' | 'failure_rate', a: QueueSummar
   const [ca, cb] = [counts(a), counts(b)];
   const z = ca && cb ? twoProportionZ(ca.events, ca.total, cb.events, cb.total) : null;
   const value = (s: QueueSummary | null): number | null => (s ? (metric === 'retry_rate' ? s.retryRate : s.failureRate) : null);
-  return verdictOf(metric, value(a), value(b), { kind: 'proportion', a: ca, b: cb, z }, () =>
-    z === null || Math.abs(z) < Z95 ? `|z| ${z === null ? 'undefined' : fmt(Math.abs(z))} < ${Z95}` : null,
-  opts, slo);
+  return verdictOf(
+    metric,
+    value(a),
+    value(b),
+    { kind: 'proportion', a: ca, b: cb, z },
+    () => (z === null || Math.abs(z) < Z95 ? `|z| ${z === null ? 'undefined' : fmt(Math.abs(z))} < ${Z95}` : null),
+    opts,
+    slo,
+  );
 }
 
-function compareEffect(metric: 'throughput_per_s' | 'stalled' | 'peak_waiting', a: QueueSummary | null, b: QueueSummary | null, opts: CompareOptions, slo: SloTarget | null): MetricComparison {
+function compareEffect(
+  metric: 'throughput_per_s' | 'stalled' | 'peak_waiting',
+  a: QueueSummary | null,
+  b: QueueSummary | null,
+  opts: CompareOptions,
+  slo: SloTarget | null,
+): MetricComparison {
   const value = (s: QueueSummary | null): number | null => {
     if (!s) return null;
     if (metric === 'throughput_per_s') return s.throughput;
@@ -294,10 +354,12 @@ export function compareSides(a: RunSide, b: RunSide, opts: CompareOptions): RunC
 
 /** The SQL specs of every percentile metric for a queue whose columns hold `sizes` values. */
 export function percentileSpecs(sizes: Record<DurationColumn, number>): { metric: PercentileMetric; n: number; spec: PercentileSpec }[] {
-  return (Object.entries(PERCENTILE_METRICS) as [PercentileMetric, { column: DurationColumn; q: number }][]).map(([metric, { column, q }]) => {
-    const n = sizes[column];
-    return { metric, n, spec: { column, q, ...quantileLevels(q, n) } };
-  });
+  return (Object.entries(PERCENTILE_METRICS) as [PercentileMetric, { column: DurationColumn; q: number }][]).map(
+    ([metric, { column, q }]) => {
+      const n = sizes[column];
+      return { metric, n, spec: { column, q, ...quantileLevels(q, n) } };
+    },
+  );
 }
 
 /** Read one run's side: its summary (SQL), sample sizes (SQL), then per queue the percentile intervals (SQL). */
@@ -308,7 +370,11 @@ export async function loadSide(db: Kysely<Database>, config: Config, run: Run): 
   await Promise.all(
     [...sizes].map(async ([queue, n]) => {
       const specs = percentileSpecs(n);
-      const intervals = await percentileIntervals(db, { runId: run.id, queue, window }, specs.map((s) => s.spec));
+      const intervals = await percentileIntervals(
+        db,
+        { runId: run.id, queue, window },
+        specs.map((s) => s.spec),
+      );
       const estimates = {} as Record<PercentileMetric, PercentileEstimate>;
       specs.forEach(({ metric, n: count, spec }, i) => {
         estimates[metric] = { n: count, q: spec.q, qLo: spec.qLo, qHi: spec.qHi, ...intervals[i]! };

@@ -1,4 +1,14 @@
-import { isQueueName, type Config, type QueueStats, type QueueSummary, type Run, type RunSummary, type SloCheck, type SloTarget, type Verdict } from '@queuescope/contracts';
+import {
+  isQueueName,
+  type Config,
+  type QueueStats,
+  type QueueSummary,
+  type Run,
+  type RunSummary,
+  type SloCheck,
+  type SloTarget,
+  type Verdict,
+} from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { loadTotals } from '../db/queries/load-metrics.js';
@@ -9,7 +19,12 @@ export type { QueueSummary, RunSummary, SloCheck, Verdict } from '@queuescope/co
 /** Judge one queue's stats against its SLO target; no finished jobs → `no-data`. */
 export function judge(stats: QueueStats, target: SloTarget | null): QueueSummary['slo'] {
   if (!target) return { target: null, verdict: 'no-data', checks: [] };
-  const check = (metric: SloCheck['metric'], t: number, actual: number | null): SloCheck => ({ metric, target: t, actual, pass: actual === null ? null : actual < t });
+  const check = (metric: SloCheck['metric'], t: number, actual: number | null): SloCheck => ({
+    metric,
+    target: t,
+    actual,
+    pass: actual === null ? null : actual < t,
+  });
   const checks = [
     check('latency_p95_ms', target.p95Ms, stats.latency.p95),
     check('latency_p99_ms', target.p99Ms, stats.latency.p99),
@@ -54,5 +69,12 @@ export async function summarize(db: Kysely<Database>, config: Config, run: Run):
   }));
   const jobs = queues.reduce((n, q) => n + q.jobs, 0);
   const lostTotal = queues.reduce((n, q) => n + q.lostEvents, 0);
-  return { run, verdict: worst(queues.map((q) => q.slo.verdict)), jobs, lostEvents: lostTotal, queues, client: { perSecond: load, summary: run.clientSummary } };
+  return {
+    run,
+    verdict: worst(queues.map((q) => q.slo.verdict)),
+    jobs,
+    lostEvents: lostTotal,
+    queues,
+    client: { perSecond: load, summary: run.clientSummary },
+  };
 }

@@ -24,7 +24,8 @@ export function lifecycleEntries(text: string): LifecycleEntry[] {
   if (text === '') return [];
   const f = text.split('\n');
   const out: LifecycleEntry[] = new Array(f.length >> 2);
-  for (let i = 0, j = 0; i + 3 < f.length; i += 4, j++) out[j] = { id: f[i]!, event: f[i + 1]!, jobId: unescapeField(f[i + 2]!), extra: unescapeField(f[i + 3]!) };
+  for (let i = 0, j = 0; i + 3 < f.length; i += 4, j++)
+    out[j] = { id: f[i]!, event: f[i + 1]!, jobId: unescapeField(f[i + 2]!), extra: unescapeField(f[i + 3]!) };
   return out;
 }
 
@@ -62,7 +63,13 @@ export function jobInfos(text: string, ids: readonly string[]): Map<string, JobI
   const infos = new Map<string, JobInfo>();
   ids.forEach((id, i) => {
     const at = i * 5;
-    infos.set(id, { pb: f[at] ?? null, failedReason: f[at + 1] ?? null, ats: f[at + 2] ?? null, data: f[at + 3] ?? null, name: f[at + 4] ?? null });
+    infos.set(id, {
+      pb: f[at] ?? null,
+      failedReason: f[at + 1] ?? null,
+      ats: f[at + 2] ?? null,
+      data: f[at + 3] ?? null,
+      name: f[at + 4] ?? null,
+    });
   });
   return infos;
 }
@@ -74,7 +81,15 @@ export function encodeState(s: JobState): string {
 
 export function decodeState(text: string): JobState | undefined {
   try {
-    const [added, ready, attempts, active, runId, name, worker] = JSON.parse(text) as [number, number, number, number, string, string, string];
+    const [added, ready, attempts, active, runId, name, worker] = JSON.parse(text) as [
+      number,
+      number,
+      number,
+      number,
+      string,
+      string,
+      string,
+    ];
     return { added, ready, attempts, active, runId, name, worker };
   } catch {
     return undefined;
@@ -122,7 +137,12 @@ function errorText(reason: string | null | undefined): string | undefined {
  *
  * Every duration is a difference of two entries' ts (one clock), so rows agree with their own ts.
  */
-export function mapEntries(queue: string, entries: readonly LifecycleEntry[], states: Map<string, JobState>, infos: ReadonlyMap<string, JobInfo>): MappedBatch {
+export function mapEntries(
+  queue: string,
+  entries: readonly LifecycleEntry[],
+  states: Map<string, JobState>,
+  infos: ReadonlyMap<string, JobInfo>,
+): MappedBatch {
   const rows: JobEvent[] = [];
   const touched = new Set<string>();
   const closed = new Set<string>();
@@ -133,7 +153,15 @@ export function mapEntries(queue: string, entries: readonly LifecycleEntry[], st
       // the hash's attempt count, read just after this entry, is the best we know.
       const info = infos.get(jobId);
       const started = Number(info?.ats ?? 0) || 0;
-      s = { added: 0, ready: 0, attempts: Math.max(0, started - (atActive ? 1 : 0)), active: 0, runId: runIdOfJobData(info?.data), name: info?.name ?? '', worker: '' };
+      s = {
+        added: 0,
+        ready: 0,
+        attempts: Math.max(0, started - (atActive ? 1 : 0)),
+        active: 0,
+        runId: runIdOfJobData(info?.data),
+        name: info?.name ?? '',
+        worker: '',
+      };
       states.set(jobId, s);
     }
     return s;
@@ -165,7 +193,15 @@ export function mapEntries(queue: string, entries: readonly LifecycleEntry[], st
     switch (event) {
       case 'added': {
         const info = infos.get(jobId);
-        const s: JobState = { added: ts, ready: ts, attempts: 0, active: 0, runId: runIdOfJobData(info?.data), name: extra || (info?.name ?? ''), worker: '' };
+        const s: JobState = {
+          added: ts,
+          ready: ts,
+          attempts: 0,
+          active: 0,
+          runId: runIdOfJobData(info?.data),
+          name: extra || (info?.name ?? ''),
+          worker: '',
+        };
         states.set(jobId, s);
         rows.push(row(s, ts, jobId, 'added', 0));
         touched.add(jobId);

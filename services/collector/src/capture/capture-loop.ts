@@ -52,9 +52,12 @@ export class CaptureLoop {
   start(): void {
     this.running = this.run();
     // Leases must outlive a slow or retried write (a QuestDB restart), so they are renewed apart from the loop.
-    this.renewTimer = setInterval(() => {
-      for (const s of this.opts.sources()) s.renew().catch(() => undefined);
-    }, Math.max(100, Math.floor(this.opts.leaseMs / 3)));
+    this.renewTimer = setInterval(
+      () => {
+        for (const s of this.opts.sources()) s.renew().catch(() => undefined);
+      },
+      Math.max(100, Math.floor(this.opts.leaseMs / 3)),
+    );
     this.renewTimer.unref();
   }
 
@@ -107,7 +110,10 @@ export class CaptureLoop {
           await this.isolateRefused(withWork);
           break;
         }
-        this.log.warn({ err: err instanceof Error ? err.message : String(err), rows: rows.length, attempt }, 'QuestDB did not take the batch; retrying (entries stay pending in Redis)');
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err), rows: rows.length, attempt },
+          'QuestDB did not take the batch; retrying (entries stay pending in Redis)',
+        );
         if (this.stopping && attempt >= 2) throw err;
         await sleep(WRITE_RETRY_MS[Math.min(attempt, WRITE_RETRY_MS.length - 1)]!);
       }
@@ -120,7 +126,10 @@ export class CaptureLoop {
           break;
         } catch (err) {
           // Redis away: the batch is stored; keep trying the ack, or the next owner redoes it (dedup).
-          this.log.warn({ err: err instanceof Error ? err.message : String(err), stream: b.source.spec.streamKey, attempt }, 'ack failed; retrying');
+          this.log.warn(
+            { err: err instanceof Error ? err.message : String(err), stream: b.source.spec.streamKey, attempt },
+            'ack failed; retrying',
+          );
           if (this.stopping && attempt >= 2) throw err;
           await sleep(WRITE_RETRY_MS[Math.min(attempt, WRITE_RETRY_MS.length - 1)]!);
         }

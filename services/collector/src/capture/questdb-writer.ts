@@ -35,7 +35,13 @@ export class QuestdbWriter {
         .string('error', e.error)
         .at(e.ts);
     }
-    for (const g of gaps) lines.row('capture_gaps').symbol('stream', g.streamKey).symbol('queue', g.queue).int('lost', g.lost).at(g.ts * 1000);
+    for (const g of gaps)
+      lines
+        .row('capture_gaps')
+        .symbol('stream', g.streamKey)
+        .symbol('queue', g.queue)
+        .int('lost', g.lost)
+        .at(g.ts * 1000);
     await this.client.send(lines);
   }
 

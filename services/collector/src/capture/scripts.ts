@@ -17,7 +17,16 @@ const SCRIPTS = {
 export type ReadReply = [1, string | [string, string[]][], number, number, string, number] | [0] | [-2];
 
 export interface CaptureCommands {
-  qsReadBatch(stream: string, state: string, lease: string, group: string, consumer: string, count: number, leaseMs: number, compact: 0 | 1): Promise<ReadReply>;
+  qsReadBatch(
+    stream: string,
+    state: string,
+    lease: string,
+    group: string,
+    consumer: string,
+    count: number,
+    leaseMs: number,
+    compact: 0 | 1,
+  ): Promise<ReadReply>;
   qsAckBatch(stream: string, state: string, lease: string, args: (string | number)[]): Promise<number>;
   qsRenewLease(lease: string, consumer: string, leaseMs: number): Promise<number>;
   qsReadJobs(numberOfKeys: number, keysThenFlags: string[]): Promise<string>;

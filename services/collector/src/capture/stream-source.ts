@@ -1,6 +1,25 @@
-import { COLLECTOR_GROUP, MalformedEntryError, captureKeys, decodeEntry, type CaptureKeys, type JobEvent, type StreamStatus } from '@queuescope/contracts';
+import {
+  COLLECTOR_GROUP,
+  MalformedEntryError,
+  captureKeys,
+  decodeEntry,
+  type CaptureKeys,
+  type JobEvent,
+  type StreamStatus,
+} from '@queuescope/contracts';
 import type { FastifyBaseLogger } from 'fastify';
-import { decodeState, encodeState, jobsToEnrich, jobInfos, lifecycleEntries, mapEntries, type JobInfo, type JobState, type LifecycleEntry, type RawEntry } from './bullmq-mapper.js';
+import {
+  decodeState,
+  encodeState,
+  jobsToEnrich,
+  jobInfos,
+  lifecycleEntries,
+  mapEntries,
+  type JobInfo,
+  type JobState,
+  type LifecycleEntry,
+  type RawEntry,
+} from './bullmq-mapper.js';
 import type { CaptureRedis } from './scripts.js';
 import { retentionWarning } from './retention.js';
 
@@ -47,7 +66,19 @@ export interface Batch {
 /** Counters of one source, kept by this process (the rest of {@link StreamStatus} is read from Redis). */
 export type SourceStats = Pick<
   StreamStatus,
-  'streamKey' | 'queue' | 'kind' | 'owned' | 'entriesRead' | 'eventsWritten' | 'entriesReclaimed' | 'lostEvents' | 'malformedEntries' | 'entriesPerSec' | 'openJobs' | 'lastEventTs' | 'lastWriteAt'
+  | 'streamKey'
+  | 'queue'
+  | 'kind'
+  | 'owned'
+  | 'entriesRead'
+  | 'eventsWritten'
+  | 'entriesReclaimed'
+  | 'lostEvents'
+  | 'malformedEntries'
+  | 'entriesPerSec'
+  | 'openJobs'
+  | 'lastEventTs'
+  | 'lastWriteAt'
 >;
 
 /** How often an owned stream's retention is checked against its rate, ms. */
@@ -124,7 +155,16 @@ export class StreamSource {
       await this.takeOver();
     }
     const compact = this.spec.kind === 'bullmq';
-    const reply = await this.redis.qsReadBatch(this.spec.streamKey, this.keys.state, this.keys.lease, COLLECTOR_GROUP, this.consumer, this.opts.batchSize, this.opts.leaseMs, compact ? 1 : 0);
+    const reply = await this.redis.qsReadBatch(
+      this.spec.streamKey,
+      this.keys.state,
+      this.keys.lease,
+      COLLECTOR_GROUP,
+      this.consumer,
+      this.opts.batchSize,
+      this.opts.leaseMs,
+      compact ? 1 : 0,
+    );
     if (reply[0] === 0) {
       this.log.warn({ stream: this.spec.streamKey }, 'lease lost to another collector; it takes over this stream');
       this.setOwned(false);
@@ -138,7 +178,11 @@ export class StreamSource {
       return null;
     }
     const [, flat, lostNow, lostTotal, gapsText, read] = reply;
-    if (lostNow > 0) this.log.error({ stream: this.spec.streamKey, lost: lostNow }, 'entries were trimmed before they were read: raise EVENTS_MAX_LEN (streams.events.maxLen)');
+    if (lostNow > 0)
+      this.log.error(
+        { stream: this.spec.streamKey, lost: lostNow },
+        'entries were trimmed before they were read: raise EVENTS_MAX_LEN (streams.events.maxLen)',
+      );
     this.stats.lostEvents = lostTotal;
     this.stats.entriesRead += read;
     this.updateRate(read);
@@ -188,7 +232,12 @@ export class StreamSource {
   async release(): Promise<void> {
     if (!this.owned) return;
     this.setOwned(false);
-    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.keys.lease, this.consumer);
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      this.keys.lease,
+      this.consumer,
+    );
   }
 
   private lastPollAt = 0;
@@ -240,7 +289,16 @@ export class StreamSource {
     let cursor = '0-0';
     try {
       do {
-        const [next, ids] = (await this.redis.xautoclaim(this.spec.streamKey, COLLECTOR_GROUP, this.consumer, 0, cursor, 'COUNT', 10_000, 'JUSTID')) as [string, string[]];
+        const [next, ids] = (await this.redis.xautoclaim(
+          this.spec.streamKey,
+          COLLECTOR_GROUP,
+          this.consumer,
+          0,
+          cursor,
+          'COUNT',
+          10_000,
+          'JUSTID',
+        )) as [string, string[]];
         reclaimed += ids.length;
         cursor = next;
       } while (cursor !== '0-0');

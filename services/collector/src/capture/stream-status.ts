@@ -5,7 +5,6 @@ import type { StreamSource } from './stream-source.js';
 
 export type { StreamStatus } from '@queuescope/contracts';
 
-
 type XinfoGroups = (string | number | null)[][];
 
 const idMs = (id: string): number => Number(id.split('-')[0]);

@@ -110,7 +110,18 @@ interface IlpTarget {
 /** Keys of the config string this client reads. */
 const USED_KEYS = new Set(['addr', 'username', 'password', 'token', 'request_timeout', 'tls_verify', 'tls_ca']);
 /** Keys of the `@questdb/nodejs-client` config string that mean nothing to a one-request-per-send client. */
-const IGNORED_KEYS = new Set(['auto_flush', 'auto_flush_rows', 'auto_flush_interval', 'protocol_version', 'init_buf_size', 'max_buf_size', 'max_name_len', 'request_min_throughput', 'retry_timeout', 'copy_buffer']);
+const IGNORED_KEYS = new Set([
+  'auto_flush',
+  'auto_flush_rows',
+  'auto_flush_interval',
+  'protocol_version',
+  'init_buf_size',
+  'max_buf_size',
+  'max_name_len',
+  'request_min_throughput',
+  'retry_timeout',
+  'copy_buffer',
+]);
 
 /**
  * Parses QuestDB's client config string (`http::addr=host:port;token=…;`, the format every QuestDB
@@ -142,7 +153,11 @@ export function parseIlpConf(conf: string): IlpTarget {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new Error('QUESTDB_ILP_CONF: request_timeout must be a positive integer of ms');
   const token = kv.get('token');
   const user = kv.get('username');
-  const authorization = token ? `Bearer ${token}` : user !== undefined ? `Basic ${Buffer.from(`${user}:${kv.get('password') ?? ''}`).toString('base64')}` : undefined;
+  const authorization = token
+    ? `Bearer ${token}`
+    : user !== undefined
+      ? `Basic ${Buffer.from(`${user}:${kv.get('password') ?? ''}`).toString('base64')}`
+      : undefined;
   const ca = kv.get('tls_ca');
   return {
     secure,
@@ -198,7 +213,11 @@ export class IlpClient {
           method: 'POST',
           path: '/write?precision=u',
           agent: this.agent,
-          headers: { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, ...(t.authorization ? { authorization: t.authorization } : {}) },
+          headers: {
+            'content-type': 'text/plain; charset=utf-8',
+            'content-length': body.length,
+            ...(t.authorization ? { authorization: t.authorization } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

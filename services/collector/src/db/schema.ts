@@ -128,4 +128,6 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
 export const SYMBOL_INDEXES: readonly { table: string; column: string }[] = [{ table: 'job_events', column: 'run_id' }];
 
 /** Columns added after a table's first release; added at start to tables that lack them. */
-export const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [{ table: 'runs', column: 'client_summary', type: 'VARCHAR' }];
+export const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [
+  { table: 'runs', column: 'client_summary', type: 'VARCHAR' },
+];

@@ -2,7 +2,15 @@ import { LIVE_QUEUE_FIELDS, mergeFrames, type Config, type LiveMessage } from '@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { depthSeconds, newestEventTs, queueSeconds, redisSeconds, runActivity, workerSeconds, type LiveWindow } from '../db/queries/live.js';
+import {
+  depthSeconds,
+  newestEventTs,
+  queueSeconds,
+  redisSeconds,
+  runActivity,
+  workerSeconds,
+  type LiveWindow,
+} from '../db/queries/live.js';
 import { place, secondsAxis, type LiveFrame, type LiveQueueSeries } from './frame.js';
 
 /** What one dashboard asked for: a run (or all events) and which queues to send. */
@@ -37,7 +45,6 @@ export interface TickerOptions {
   /** Tick period, ms. */
   periodMs: number;
 }
-
 
 /**
  * The live stream's engine (DESIGN: one SQL tick per second shared by all subscribers). Every
@@ -118,7 +125,11 @@ export class LiveTicker {
   private async backfill(view: View): Promise<void> {
     const now = Date.now();
     try {
-      view.frame = await this.frame({ from: new Date(now - this.opts.backfillMs).toISOString(), to: new Date(now).toISOString(), runId: view.runId });
+      view.frame = await this.frame({
+        from: new Date(now - this.opts.backfillMs).toISOString(),
+        to: new Date(now).toISOString(),
+        runId: view.runId,
+      });
       for (const s of view.waiting) s.send({ type: 'backfill', frame: only(view.frame, s.filter.queues) });
       view.waiting.clear();
     } catch (err) {
@@ -135,7 +146,11 @@ export class LiveTicker {
         continue;
       }
       try {
-        const delta = await this.frame({ from: new Date(now - this.opts.tickWindowMs).toISOString(), to: new Date(now).toISOString(), runId: view.runId });
+        const delta = await this.frame({
+          from: new Date(now - this.opts.tickWindowMs).toISOString(),
+          to: new Date(now).toISOString(),
+          runId: view.runId,
+        });
         view.frame = mergeFrames(view.frame, delta, now - this.opts.backfillMs);
         for (const s of view.subscribers) s.send({ type: 'tick', frame: only(delta, s.filter.queues) });
       } catch (err) {
@@ -157,28 +172,48 @@ export class LiveTicker {
     ]);
     const axis = secondsAxis(Date.parse(w.from), Date.parse(w.to));
     const zeroCounts = { throughput: 0, retries: 0, failures: 0 };
-    const perQueue = place(axis, queueRows, (r) => r.queue, {
-      throughput: (r) => r.throughput,
-      p50: (r) => r.p50,
-      p95: (r) => r.p95,
-      p99: (r) => r.p99,
-      waitP95: (r) => r.wait_p95,
-      retries: (r) => r.retries,
-      failures: (r) => r.failures,
-    }, zeroCounts);
+    const perQueue = place(
+      axis,
+      queueRows,
+      (r) => r.queue,
+      {
+        throughput: (r) => r.throughput,
+        p50: (r) => r.p50,
+        p95: (r) => r.p95,
+        p99: (r) => r.p99,
+        waitP95: (r) => r.wait_p95,
+        retries: (r) => r.retries,
+        failures: (r) => r.failures,
+      },
+      zeroCounts,
+    );
     const depth = place(axis, depthRows, (r) => r.queue, { depth: (r) => r.waiting }, {});
     const names = new Set([...Object.keys(this.config.queues), ...Object.keys(perQueue)]);
     const queues: Record<string, LiveQueueSeries> = {};
     for (const q of names) {
       const base = perQueue[q] ?? { throughput: axis.map(() => 0), retries: axis.map(() => 0), failures: axis.map(() => 0) };
-      queues[q] = Object.fromEntries(LIVE_QUEUE_FIELDS.map((f) => [f, f === 'depth' ? (depth[q]?.depth ?? axis.map(() => null)) : (base[f] ?? axis.map(() => null))])) as unknown as LiveQueueSeries;
+      queues[q] = Object.fromEntries(
+        LIVE_QUEUE_FIELDS.map((f) => [f, f === 'depth' ? (depth[q]?.depth ?? axis.map(() => null)) : (base[f] ?? axis.map(() => null))]),
+      ) as unknown as LiveQueueSeries;
     }
-    const workers = Object.fromEntries(Object.entries(place(axis, workerRows, (r) => r.worker, { finished: (r) => r.finished }, { finished: 0 })).map(([w, s]) => [w, s.finished!]));
-    const redis = place(axis, redisRows, () => 'redis', { opsPerSec: (r) => r.ops_per_sec, usedMemoryBytes: (r) => r.used_memory_bytes, pingMs: (r) => r.ping_ms }, {}).redis;
+    const workers = Object.fromEntries(
+      Object.entries(place(axis, workerRows, (r) => r.worker, { finished: (r) => r.finished }, { finished: 0 })).map(([w, s]) => [
+        w,
+        s.finished!,
+      ]),
+    );
+    const redis = place(
+      axis,
+      redisRows,
+      () => 'redis',
+      { opsPerSec: (r) => r.ops_per_sec, usedMemoryBytes: (r) => r.used_memory_bytes, pingMs: (r) => r.ping_ms },
+      {},
+    ).redis;
     const markers: LiveFrame['runMarkers'] = [];
     for (const m of runs.markers) {
       if (m.ts.getTime() >= Date.parse(w.from)) markers.push({ ts: m.ts.getTime(), runId: m.id, kind: 'start', name: m.name });
-      if (m.ended_at && m.ended_at.getTime() >= Date.parse(w.from)) markers.push({ ts: m.ended_at.getTime(), runId: m.id, kind: 'end', name: m.name });
+      if (m.ended_at && m.ended_at.getTime() >= Date.parse(w.from))
+        markers.push({ ts: m.ended_at.getTime(), runId: m.id, kind: 'end', name: m.name });
     }
     return {
       ts: axis,
@@ -190,7 +225,14 @@ export class LiveTicker {
         pingMs: redis?.pingMs ?? axis.map(() => null),
       },
       activeRun: runs.active
-        ? { id: runs.active.id, name: runs.active.name, scenario: runs.active.scenario, engine: runs.active.engine, startedAt: runs.active.ts.toISOString(), vus: runs.active.vus }
+        ? {
+            id: runs.active.id,
+            name: runs.active.name,
+            scenario: runs.active.scenario,
+            engine: runs.active.engine,
+            startedAt: runs.active.ts.toISOString(),
+            vus: runs.active.vus,
+          }
         : null,
       runMarkers: markers.sort((a, b) => a.ts - b.ts),
       slo: Object.fromEntries(Object.entries(this.config.queues).map(([q, p]) => [q, p.slo])),

@@ -33,7 +33,16 @@ export default fp(
     const sources = new Map<string, StreamSource>();
     const add = (spec: SourceSpec): void => {
       if (sources.has(spec.streamKey)) return;
-      sources.set(spec.streamKey, new StreamSource(redis, spec, consumer, { batchSize: config.collector.batchSize, leaseMs: config.collector.leaseMs }, log.child({ stream: spec.streamKey })));
+      sources.set(
+        spec.streamKey,
+        new StreamSource(
+          redis,
+          spec,
+          consumer,
+          { batchSize: config.collector.batchSize, leaseMs: config.collector.leaseMs },
+          log.child({ stream: spec.streamKey }),
+        ),
+      );
     };
     fixedSources(config).forEach(add);
     const discover = async (): Promise<void> => {
@@ -51,7 +60,16 @@ export default fp(
       discovery.unref();
     }
     const writer = QuestdbWriter.create(config.questdb.ilpConf);
-    const loop = new CaptureLoop(writer, { flushIntervalMs: config.collector.flushIntervalMs, leaseMs: config.collector.leaseMs, sources: list, onStored: (rows) => app.observeStored(rows) }, log);
+    const loop = new CaptureLoop(
+      writer,
+      {
+        flushIntervalMs: config.collector.flushIntervalMs,
+        leaseMs: config.collector.leaseMs,
+        sources: list,
+        onStored: (rows) => app.observeStored(rows),
+      },
+      log,
+    );
     loop.start();
     app.decorate('capture', { sources: list, loop });
     app.addHook('onClose', async () => {

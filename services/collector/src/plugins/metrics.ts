@@ -1,4 +1,5 @@
 import type { JobEvent } from '@queuescope/contracts';
+import { withTimeout } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -26,14 +27,6 @@ const MAX_QUEUE_LABELS = 100;
 const LAG_TIMEOUT_MS = 2000;
 /** Gauges of one scrape share one status read made within this, ms. */
 const SCRAPE_REUSE_MS = 250;
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Decorates `metrics` (a prom-client Registry of this app) and `observeStored`.
@@ -88,12 +81,13 @@ export default fp(
     const statusForScrape = (): Promise<StreamStatus[] | null> => {
       if (scrape && Date.now() - scrape.at < SCRAPE_REUSE_MS) return scrape.status;
       const list = sources();
-      const status = list.length === 0 || app.redis.status !== 'ready'
-        ? Promise.resolve(null)
-        : withTimeout(streamStatus(app.redis, list), LAG_TIMEOUT_MS).catch((err: unknown) => {
-            app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
-            return null;
-          });
+      const status =
+        list.length === 0 || app.redis.status !== 'ready'
+          ? Promise.resolve(null)
+          : withTimeout(streamStatus(app.redis, list), LAG_TIMEOUT_MS).catch((err: unknown) => {
+              app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
+              return null;
+            });
       scrape = { at: Date.now(), status };
       return status;
     };

@@ -43,11 +43,15 @@ export default fp(
     });
     for (const statement of SCHEMA_STATEMENTS) await sql.raw(statement).execute(db);
     for (const { table, column, type } of ADDED_COLUMNS) {
-      const { rows } = await sql<{ n: number }>`SELECT count() AS n FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
+      const { rows } = await sql<{
+        n: number;
+      }>`SELECT count() AS n FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
       if (rows[0]?.n === 0) await sql.raw(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`).execute(db);
     }
     for (const { table, column } of SYMBOL_INDEXES) {
-      const { rows } = await sql<{ indexed: boolean }>`SELECT indexed FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
+      const { rows } = await sql<{
+        indexed: boolean;
+      }>`SELECT indexed FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
       if (rows[0] && !rows[0].indexed) await sql.raw(`ALTER TABLE ${table} ALTER COLUMN ${column} ADD INDEX`).execute(db);
     }
   },

@@ -1,3 +1,4 @@
+import { withTimeout, withTimeoutOr } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -49,10 +50,11 @@ function everySecond(tick: (second: number) => Promise<void>, onSkip: (second: n
       stopped = true;
       clearTimeout(timer);
       if (!running) return true;
-      let wait: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([running.then(() => true), new Promise<boolean>((r) => (wait = setTimeout(() => r(false), waitMs)))]);
-      clearTimeout(wait);
-      return finished;
+      return withTimeoutOr(
+        running.then(() => true),
+        waitMs,
+        false,
+      );
     },
   };
 }
@@ -61,16 +63,10 @@ function everySecond(tick: (second: number) => Promise<void>, onSkip: (second: n
 async function bounded<T>(what: string, connection: Redis, read: () => Promise<T>): Promise<T> {
   // Commands sent while Redis is away wait in the offline queue; do not add one per second.
   if (connection.status !== 'ready') throw new Error(`${what}: redis connection is ${connection.status}`);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${SAMPLE_TIMEOUT_MS} ms`)), SAMPLE_TIMEOUT_MS);
-  });
   try {
-    return await Promise.race([read(), timeout]);
+    return await withTimeout(read(), SAMPLE_TIMEOUT_MS);
   } catch (err) {
     throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -94,7 +90,9 @@ export default fp(
     const questdb = IlpClient.fromConf(config.questdb.ilpConf);
     const connection = app.redis.duplicate();
     connection.on('error', (err) => log.warn({ err: err.message }, 'sampler redis error'));
-    const depth = new QueueDepthSampler(connection, config.namespace, (err, queue) => log.warn({ err: err.message, queue }, 'sampler queue error'));
+    const depth = new QueueDepthSampler(connection, config.namespace, (err, queue) =>
+      log.warn({ err: err.message, queue }, 'sampler queue error'),
+    );
 
     let failedTicks = 0;
     let skippedTicks = 0;
@@ -111,7 +109,9 @@ export default fp(
         bounded('queue depth', connection, () => depth.sample()),
         bounded('redis info', app.redis, () => sampleRedis(app.redis)),
       ]);
-      const problems = [depths, stats].flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+      const problems = [depths, stats].flatMap((r) =>
+        r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+      );
       try {
         const lines = new IlpLines();
         if (depths.status === 'fulfilled') bufferQueueDepth(lines, ts, config.namespace, depths.value);
@@ -132,7 +132,8 @@ export default fp(
     const loop: { ticker?: Ticker } = {};
     app.addHook('onClose', async () => {
       // Order: no new tick, the tick in flight finishes (its flush included), then the resources go.
-      if (loop.ticker && !(await loop.ticker.stop(CLOSE_WAIT_MS))) log.warn({ waitedMs: CLOSE_WAIT_MS }, 'sampler tick still in flight at close; its second is dropped');
+      if (loop.ticker && !(await loop.ticker.stop(CLOSE_WAIT_MS)))
+        log.warn({ waitedMs: CLOSE_WAIT_MS }, 'sampler tick still in flight at close; its second is dropped');
       await depth.close().catch((err: unknown) => log.error({ err }, 'closing sampler queues failed'));
       questdb.close();
       await connection.quit().catch(() => connection.disconnect());

@@ -25,7 +25,11 @@ export default fp(
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: 'queuescope collector', description: 'Queue observability under load: runs, latency, retries and lag from QuestDB.', version: pkg.version },
+        info: {
+          title: 'queuescope collector',
+          description: 'Queue observability under load: runs, latency, retries and lag from QuestDB.',
+          version: pkg.version,
+        },
         tags: TAGS,
       },
       // Shared schemas keep their `$id` as component name (`JobEvent`, `Run`) instead of `def-N`.

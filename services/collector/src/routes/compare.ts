@@ -2,14 +2,24 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { COMPARE_METRICS, compareRuns, DEFAULT_COMPARE_OPTIONS } from '../analytics/compare.js';
 import { getRun, type Run } from '../db/queries/runs.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from '@queuescope/service-kit';
 import { ErrorSchema, RunIdParam, RunSchema } from './schemas.js';
 
 const CompareQuery = Type.Object({
   a: Type.String({ ...RunIdParam, description: 'run id of the baseline' }),
   b: Type.String({ ...RunIdParam, description: 'run id compared against the baseline (may equal a)' }),
-  minEffectPct: Type.Number({ minimum: 0, maximum: 1000, default: DEFAULT_COMPARE_OPTIONS.minEffectPct, description: 'smallest |deltaPct| that counts as a change, percent' }),
-  minSamples: Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_COMPARE_OPTIONS.minSamples, description: 'fewest values per run before a percentile change can be significant' }),
+  minEffectPct: Type.Number({
+    minimum: 0,
+    maximum: 1000,
+    default: DEFAULT_COMPARE_OPTIONS.minEffectPct,
+    description: 'smallest |deltaPct| that counts as a change, percent',
+  }),
+  minSamples: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: DEFAULT_COMPARE_OPTIONS.minSamples,
+    description: 'fewest values per run before a percentile change can be significant',
+  }),
 });
 
 const Num = Type.Union([Type.Number(), Type.Null()]);
@@ -67,7 +77,8 @@ const compare: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['compare'],
         summary: 'Compare two runs per queue and metric',
-        description: 'Verdicts follow the rule returned in `rule` (order-statistic confidence intervals for percentiles, z-test for rates, minimum effect).',
+        description:
+          'Verdicts follow the rule returned in `rule` (order-statistic confidence intervals for percentiles, z-test for rates, minimum effect).',
         querystring: CompareQuery,
         response: { 200: CompareResponse, 400: ErrorSchema, 404: ErrorSchema },
       },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { diagnose } from '../analytics/diagnosis.js';
 import { getRun } from '../db/queries/runs.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '@queuescope/service-kit';
 import { ErrorSchema, RunIdParam } from './schemas.js';
 
 const Num = Type.Union([Type.Number(), Type.Null()]);
@@ -10,7 +10,9 @@ const Finding = Type.Object({
   cause: Type.Enum(['waiting', 'running', 'retrying', 'stalling'] as const),
   because: Type.Array(Type.String(), { description: 'the conditions that raised this cause' }),
   evidence: Type.Record(Type.String(), Type.Unknown(), { description: 'the SQL numbers behind the cause' }),
-  recommendation: Type.Record(Type.String(), Type.Unknown(), { description: '`text`, plus the numbers it states (e.g. `concurrency`, `drainSeconds`)' }),
+  recommendation: Type.Record(Type.String(), Type.Unknown(), {
+    description: '`text`, plus the numbers it states (e.g. `concurrency`, `drainSeconds`)',
+  }),
 });
 
 const DiagnosisResponse = Type.Object({
@@ -25,9 +27,13 @@ const DiagnosisResponse = Type.Object({
       verdict: Type.String(),
       severity: Num,
       worstCheck: Type.Union([Type.String(), Type.Null()]),
-      checks: Type.Array(Type.Object({ metric: Type.String(), target: Type.Number(), actual: Num, pass: Type.Union([Type.Boolean(), Type.Null()]) })),
+      checks: Type.Array(
+        Type.Object({ metric: Type.String(), target: Type.Number(), actual: Num, pass: Type.Union([Type.Boolean(), Type.Null()]) }),
+      ),
       capacity: Type.Object({
         arrivalRate: Num,
+        arrivalSource: Type.Union([Type.String(), Type.Null()]),
+        runArrivalRate: Num,
         meanRunMs: Num,
         workers: Num,
         workersSource: Type.Union([Type.String(), Type.Null()]),
@@ -35,6 +41,12 @@ const DiagnosisResponse = Type.Object({
         perProcessSource: Type.Union([Type.String(), Type.Null()]),
         concurrency: Num,
         utilisation: Num,
+        throughput: Num,
+        serviceRate: Num,
+        backlogAtStart: Num,
+        backlogAtStartAt: Type.Union([Type.String(), Type.Null()]),
+        backlogAtStartWaitSeconds: Num,
+        backlogAtStartDrainSeconds: Num,
       }),
       cause: Type.Union([Finding, Type.Null()]),
       secondary: Type.Array(Finding),

@@ -3,7 +3,7 @@ import { JobEventSchema, encodeEntry, ingestStream, type JobEvent } from '@queue
 import type { FastifySchemaCompiler } from 'fastify';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { DependencyUnavailableError } from '../errors.js';
+import { DependencyUnavailableError, withTimeout } from '@queuescope/service-kit';
 
 /** Most events in one request. */
 export const MAX_EVENTS = 5000;
@@ -20,7 +20,9 @@ const EventsBody = Type.Object(
   { additionalProperties: false },
 );
 /** What the route validator checks: the envelope only; the items are all checked in the handler, so a 400 lists every bad one. */
-const checkEnvelope = Compile(Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS }) }, { additionalProperties: false }));
+const checkEnvelope = Compile(
+  Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: MAX_EVENTS }) }, { additionalProperties: false }),
+);
 const checkEvent = Compile(JobEventSchema);
 
 interface FieldError {
@@ -33,7 +35,9 @@ const EventsErrorSchema = Type.Object({
   statusCode: Type.Integer(),
   code: Type.String(),
   message: Type.String(),
-  errors: Type.Optional(Type.Array(EventErrorSchema, { description: 'with code INVALID_EVENTS: every problem of every bad event, by index in `events`' })),
+  errors: Type.Optional(
+    Type.Array(EventErrorSchema, { description: 'with code INVALID_EVENTS: every problem of every bad event, by index in `events`' }),
+  ),
 });
 
 type CompiledCheck = Pick<typeof checkEvent, 'Errors'>;
@@ -60,7 +64,9 @@ const envelopeValidator: FastifySchemaCompiler<unknown> = () => (data: unknown) 
   if (checkEnvelope.Check(data)) return { value: data };
   const [first] = fieldErrors(checkEnvelope, data);
   const where = first && first.path !== '/' ? first.path : '';
-  return { error: Object.assign(new Error(`body${where} ${first?.message ?? 'is invalid'}`), { statusCode: 400, code: 'FST_ERR_VALIDATION' }) };
+  return {
+    error: Object.assign(new Error(`body${where} ${first?.message ?? 'is invalid'}`), { statusCode: 400, code: 'FST_ERR_VALIDATION' }),
+  };
 };
 
 /**
@@ -97,7 +103,9 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       });
       if (errors.length > 0) {
         const bad = new Set(errors.map((e) => e.index)).size;
-        return reply.code(400).send({ statusCode: 400, code: 'INVALID_EVENTS', message: `${bad} invalid event${bad === 1 ? '' : 's'}`, errors });
+        return reply
+          .code(400)
+          .send({ statusCode: 400, code: 'INVALID_EVENTS', message: `${bad} invalid event${bad === 1 ? '' : 's'}`, errors });
       }
       const valid = items as JobEvent[];
 
@@ -105,19 +113,14 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       if (app.redis.status !== 'ready') throw new DependencyUnavailableError('redis', `connection is ${app.redis.status}`);
       const pipeline = app.redis.pipeline();
       const key = ingestStream(app.config.namespace);
-      for (let i = 0; i < valid.length; i += EVENTS_PER_ENTRY) pipeline.xadd(key, '*', ...encodeEntry(valid.slice(i, i + EVENTS_PER_ENTRY)));
-      let timer: NodeJS.Timeout | undefined;
+      for (let i = 0; i < valid.length; i += EVENTS_PER_ENTRY)
+        pipeline.xadd(key, '*', ...encodeEntry(valid.slice(i, i + EVENTS_PER_ENTRY)));
       try {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${WRITE_TIMEOUT_MS} ms`)), WRITE_TIMEOUT_MS);
-        });
-        const results = (await Promise.race([pipeline.exec(), timeout])) ?? [];
+        const results = (await withTimeout(pipeline.exec(), WRITE_TIMEOUT_MS)) ?? [];
         const failed = results.find(([err]) => err);
         if (failed) throw failed[0];
       } catch (err) {
         throw new DependencyUnavailableError('redis', err instanceof Error ? err.message : String(err));
-      } finally {
-        clearTimeout(timer);
       }
       return reply.code(202).send({ accepted: valid.length });
     },

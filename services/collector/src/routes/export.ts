@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { runWindow } from '../analytics/summary.js';
 import { streamRunEvents } from '../db/queries/export.js';
 import { getRun } from '../db/queries/runs.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '@queuescope/service-kit';
 import { RunIdParam } from './schemas.js';
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */

@@ -14,10 +14,7 @@ async function check(probe: () => Promise<unknown>): Promise<string> {
 const health: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const [redis, questdb] = await Promise.all([
-      check(() => app.redis.ping()),
-      check(() => sql`SELECT 1`.execute(app.db)),
-    ]);
+    const [redis, questdb] = await Promise.all([check(() => app.redis.ping()), check(() => sql`SELECT 1`.execute(app.db))]);
     const ready = redis === 'ok' && questdb === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', redis, questdb });
   });

@@ -1,6 +1,6 @@
 import type { IngestStatus } from '@queuescope/contracts';
 import type { FastifyPluginAsync } from 'fastify';
-import { DependencyUnavailableError } from '../errors.js';
+import { DependencyUnavailableError } from '@queuescope/service-kit';
 import { streamStatus } from '../capture/stream-status.js';
 
 /**
@@ -10,23 +10,27 @@ import { streamStatus } from '../capture/stream-status.js';
  * collector owns it, and warnings; plus totals.
  */
 const ingest: FastifyPluginAsync = async (app) => {
-  app.get('/api/v1/ingest/status', { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } }, async (): Promise<IngestStatus> => {
-    try {
-      const streams = await streamStatus(app.redis, app.capture.sources());
-      return {
-        streams,
-        totals: {
-          unread: streams.reduce((n, s) => n + s.unread, 0),
-          pending: streams.reduce((n, s) => n + s.pending, 0),
-          eventsWritten: streams.reduce((n, s) => n + s.eventsWritten, 0),
-          lostEvents: streams.reduce((n, s) => n + s.lostEvents, 0),
-          lagMs: Math.max(0, ...streams.map((s) => s.lagMs)),
-        },
-        capture: app.capture.loop.stats,
-      };
-    } catch (err) {
-      throw new DependencyUnavailableError('redis', err instanceof Error ? err.message : String(err));
-    }
-  });
+  app.get(
+    '/api/v1/ingest/status',
+    { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } },
+    async (): Promise<IngestStatus> => {
+      try {
+        const streams = await streamStatus(app.redis, app.capture.sources());
+        return {
+          streams,
+          totals: {
+            unread: streams.reduce((n, s) => n + s.unread, 0),
+            pending: streams.reduce((n, s) => n + s.pending, 0),
+            eventsWritten: streams.reduce((n, s) => n + s.eventsWritten, 0),
+            lostEvents: streams.reduce((n, s) => n + s.lostEvents, 0),
+            lagMs: Math.max(0, ...streams.map((s) => s.lagMs)),
+          },
+          capture: app.capture.loop.stats,
+        };
+      } catch (err) {
+        throw new DependencyUnavailableError('redis', err instanceof Error ? err.message : String(err));
+      }
+    },
+  );
 };
 export default ingest;

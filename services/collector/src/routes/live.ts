@@ -25,31 +25,38 @@ const MAX_BUFFERED = 1 << 20;
  * connection keeps its previous subscription.
  */
 const live: FastifyPluginAsync = async (app) => {
-  app.get('/api/v1/live', { websocket: true, schema: { tags: ['live'], summary: 'Live per-second frames over WebSocket', hide: true } }, (socket) => {
-    const send = (message: LiveMessage | { type: 'error'; message: string }): void => {
-      if (socket.readyState !== socket.OPEN) return;
-      if (message.type === 'tick' && socket.bufferedAmount > MAX_BUFFERED) return;
-      socket.send(JSON.stringify(message));
-    };
-    let unsubscribe = app.ticker.subscribe({}, send);
-    socket.on('message', (raw: Buffer) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.toString('utf8'));
-      } catch {
-        send({ type: 'error', message: 'message is not JSON' });
-        return;
-      }
-      if (!checkSubscribe.Check(parsed)) {
-        const first = [...checkSubscribe.Errors(parsed)][0];
-        send({ type: 'error', message: `invalid subscribe message: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}` });
-        return;
-      }
-      const filter: LiveFilter = { runId: parsed.runId, queues: parsed.queues };
-      unsubscribe();
-      unsubscribe = app.ticker.subscribe(filter, send);
-    });
-    socket.on('close', () => unsubscribe());
-  });
+  app.get(
+    '/api/v1/live',
+    { websocket: true, schema: { tags: ['live'], summary: 'Live per-second frames over WebSocket', hide: true } },
+    (socket) => {
+      const send = (message: LiveMessage | { type: 'error'; message: string }): void => {
+        if (socket.readyState !== socket.OPEN) return;
+        if (message.type === 'tick' && socket.bufferedAmount > MAX_BUFFERED) return;
+        socket.send(JSON.stringify(message));
+      };
+      let unsubscribe = app.ticker.subscribe({}, send);
+      socket.on('message', (raw: Buffer) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw.toString('utf8'));
+        } catch {
+          send({ type: 'error', message: 'message is not JSON' });
+          return;
+        }
+        if (!checkSubscribe.Check(parsed)) {
+          const first = [...checkSubscribe.Errors(parsed)][0];
+          send({
+            type: 'error',
+            message: `invalid subscribe message: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}`,
+          });
+          return;
+        }
+        const filter: LiveFilter = { runId: parsed.runId, queues: parsed.queues };
+        unsubscribe();
+        unsubscribe = app.ticker.subscribe(filter, send);
+      });
+      socket.on('close', () => unsubscribe());
+    },
+  );
 };
 export default live;

@@ -3,7 +3,7 @@ import { LoadSecondSchema } from '@queuescope/contracts';
 import { Type } from 'typebox';
 import { writeLoadMetrics } from '../db/queries/load-metrics.js';
 import { getRun, waitForRun, writeRun, type ClientSummary, type Run } from '../db/queries/runs.js';
-import { DependencyUnavailableError, NotFoundError } from '../errors.js';
+import { DependencyUnavailableError, NotFoundError } from '@queuescope/service-kit';
 import { ClientSummarySchema, ErrorSchema, LoadSource, RunIdParam, RunSchema } from './schemas.js';
 
 /** The parts of k6's handleSummary `data` we read (legacy summary shape, k6 1.x and 2.x). */
@@ -63,7 +63,10 @@ const load: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['load'],
         summary: 'Store per-second client-side load metrics of a run (one transaction)',
         params: Type.Object({ id: RunIdParam }),
-        body: Type.Object({ source: LoadSource, seconds: Type.Array(LoadSecondSchema, { minItems: 1, maxItems: 3600 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { source: LoadSource, seconds: Type.Array(LoadSecondSchema, { minItems: 1, maxItems: 3600 }) },
+          { additionalProperties: false },
+        ),
         response: { 202: Type.Object({ stored: Type.Integer() }), 404: ErrorSchema },
       },
     },
@@ -80,7 +83,15 @@ const load: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/v1/runs/:id/client-summary',
-    { schema: { tags: ['load'], summary: "Store the load generator's end-of-run numbers", params: Type.Object({ id: RunIdParam }), body: ClientSummarySchema, response: { 200: RunSchema, 404: ErrorSchema } } },
+    {
+      schema: {
+        tags: ['load'],
+        summary: "Store the load generator's end-of-run numbers",
+        params: Type.Object({ id: RunIdParam }),
+        body: ClientSummarySchema,
+        response: { 200: RunSchema, 404: ErrorSchema },
+      },
+    },
     async (request) => storeSummary(await load(request.params.id), request.body as ClientSummary),
   );
 
@@ -92,7 +103,10 @@ const load: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['load'],
         summary: "Store k6's handleSummary data for a run",
         params: Type.Object({ id: RunIdParam }),
-        body: Type.Object({ runId: Type.Optional(Type.String()), summary: Type.Object({ metrics: Type.Record(Type.String(), Type.Unknown()) }) }),
+        body: Type.Object({
+          runId: Type.Optional(Type.String()),
+          summary: Type.Object({ metrics: Type.Record(Type.String(), Type.Unknown()) }),
+        }),
         response: { 200: RunSchema, 404: ErrorSchema },
       },
     },

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { v7 as uuidv7 } from 'uuid';
 import { summarize } from '../analytics/summary.js';
 import { getRun, listRuns, waitForRun, writeRun, type Run } from '../db/queries/runs.js';
-import { DependencyUnavailableError, NotFoundError } from '../errors.js';
+import { DependencyUnavailableError, NotFoundError } from '@queuescope/service-kit';
 import { ErrorSchema, RunIdParam, RunSchema } from './schemas.js';
 
 const CreateRunBody = Type.Object(
@@ -21,7 +21,9 @@ const CreateRunBody = Type.Object(
   { additionalProperties: false },
 );
 
-const FinishQuery = Type.Object({ status: Type.Enum(['finished', 'aborted'] as const, { default: 'finished', description: 'aborted when the load test was interrupted' }) });
+const FinishQuery = Type.Object({
+  status: Type.Enum(['finished', 'aborted'] as const, { default: 'finished', description: 'aborted when the load test was interrupted' }),
+});
 
 /** Runs: create, finish, list, get, summary. A run's events are the `job_events` rows carrying its id. */
 const runs: FastifyPluginAsyncTypebox = async (app) => {
@@ -31,37 +33,60 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
     return run;
   };
 
-  app.post('/api/v1/runs', { schema: { tags: ['runs'], summary: 'Create a run', body: CreateRunBody, response: { 201: RunSchema, 400: ErrorSchema, 409: ErrorSchema } } }, async (request, reply) => {
-    const body = request.body;
-    const run: Run = {
-      id: body.id ?? uuidv7(),
-      name: body.name,
-      scenario: body.scenario ?? null,
-      engine: body.engine ?? null,
-      status: 'running',
-      config: body.config ?? {},
-      startedAt: new Date().toISOString(),
-      endedAt: null,
-      clientSummary: null,
-    };
-    if (body.id && (await getRun(app.db, body.id))) {
-      return reply.code(409).send({ statusCode: 409, code: 'RUN_EXISTS', message: `run '${body.id}' already exists` });
-    }
-    await writeRun(app.db, run);
-    const stored = await waitForRun(app.db, run.id, () => true);
-    if (!stored) throw new DependencyUnavailableError('questdb', 'the new run did not become visible in time');
-    return reply.code(201).send(stored);
-  });
+  app.post(
+    '/api/v1/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Create a run',
+        body: CreateRunBody,
+        response: { 201: RunSchema, 400: ErrorSchema, 409: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const run: Run = {
+        id: body.id ?? uuidv7(),
+        name: body.name,
+        scenario: body.scenario ?? null,
+        engine: body.engine ?? null,
+        status: 'running',
+        config: body.config ?? {},
+        startedAt: new Date().toISOString(),
+        endedAt: null,
+        clientSummary: null,
+      };
+      if (body.id && (await getRun(app.db, body.id))) {
+        return reply.code(409).send({ statusCode: 409, code: 'RUN_EXISTS', message: `run '${body.id}' already exists` });
+      }
+      await writeRun(app.db, run);
+      const stored = await waitForRun(app.db, run.id, () => true);
+      if (!stored) throw new DependencyUnavailableError('questdb', 'the new run did not become visible in time');
+      return reply.code(201).send(stored);
+    },
+  );
 
-  app.post('/api/v1/runs/:id/finish', { schema: { tags: ['runs'], summary: 'Finish a run (idempotent)', params: Type.Object({ id: RunIdParam }), querystring: FinishQuery, response: { 200: RunSchema, 404: ErrorSchema } } }, async (request) => {
-    const run = await load(request.params.id);
-    if (run.status !== 'running') return run;
-    const finished: Run = { ...run, status: request.query.status, endedAt: new Date().toISOString() };
-    await writeRun(app.db, finished);
-    const stored = await waitForRun(app.db, run.id, (r) => r.status !== 'running');
-    if (!stored) throw new DependencyUnavailableError('questdb', 'the finished run did not become visible in time');
-    return stored;
-  });
+  app.post(
+    '/api/v1/runs/:id/finish',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Finish a run (idempotent)',
+        params: Type.Object({ id: RunIdParam }),
+        querystring: FinishQuery,
+        response: { 200: RunSchema, 404: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const run = await load(request.params.id);
+      if (run.status !== 'running') return run;
+      const finished: Run = { ...run, status: request.query.status, endedAt: new Date().toISOString() };
+      await writeRun(app.db, finished);
+      const stored = await waitForRun(app.db, run.id, (r) => r.status !== 'running');
+      if (!stored) throw new DependencyUnavailableError('questdb', 'the finished run did not become visible in time');
+      return stored;
+    },
+  );
 
   app.get(
     '/api/v1/runs',
@@ -73,7 +98,9 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
           offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
         }),
-        response: { 200: Type.Object({ runs: Type.Array(RunSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }) },
+        response: {
+          200: Type.Object({ runs: Type.Array(RunSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }),
+        },
       },
     },
     async (request) => {
@@ -83,11 +110,26 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/v1/runs/:id', { schema: { tags: ['runs'], summary: 'One run', params: Type.Object({ id: RunIdParam }), response: { 200: RunSchema, 404: ErrorSchema } } }, async (request) => load(request.params.id));
+  app.get(
+    '/api/v1/runs/:id',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'One run',
+        params: Type.Object({ id: RunIdParam }),
+        response: { 200: RunSchema, 404: ErrorSchema },
+      },
+    },
+    async (request) => load(request.params.id),
+  );
 
-  app.get('/api/v1/runs/:id/summary', { schema: { tags: ['runs'], summary: 'Per-queue summary with SLO verdicts', params: Type.Object({ id: RunIdParam }) } }, async (request) => {
-    const run = await load(request.params.id);
-    return summarize(app.db, app.config, run);
-  });
+  app.get(
+    '/api/v1/runs/:id/summary',
+    { schema: { tags: ['runs'], summary: 'Per-queue summary with SLO verdicts', params: Type.Object({ id: RunIdParam }) } },
+    async (request) => {
+      const run = await load(request.params.id);
+      return summarize(app.db, app.config, run);
+    },
+  );
 };
 export default runs;

@@ -18,7 +18,7 @@ import {
   type TimeSeries,
   type TimeseriesMetric,
 } from '../db/queries/timeseries.js';
-import { HttpError, NotFoundError } from '../errors.js';
+import { HttpError, NotFoundError } from '@queuescope/service-kit';
 import { redisAddress } from '../samplers/redis-info.js';
 import { ErrorSchema, RunIdParam } from './schemas.js';
 
@@ -41,7 +41,8 @@ const Metric = Type.Enum(TIMESERIES_METRICS, {
     'redis: `redis.ops_per_sec` (mean), `redis.used_memory_bytes` (max), `redis.connected_clients` (max), `redis.ping_ms` (mean), `redis.ping_ms_max`',
 });
 const Step = Type.Enum(STEP_NAMES, { default: '1s', description: 'bucket width; buckets are aligned to the UTC calendar' });
-const DateTime = (what: string) => Type.String({ pattern: ISO_DATE_TIME, description: `${what}, ISO 8601 date-time with zone, e.g. 2026-01-05T10:00:00Z` });
+const DateTime = (what: string) =>
+  Type.String({ pattern: ISO_DATE_TIME, description: `${what}, ISO 8601 date-time with zone, e.g. 2026-01-05T10:00:00Z` });
 
 const TimeseriesSchema = Type.Object({
   metric: Type.String(),
@@ -63,7 +64,11 @@ function badParameter(name: string, problem: string): HttpError {
 /** Refuse windows with more than MAX_BUCKETS buckets at this step. */
 function checkBuckets(from: Date, to: Date, step: StepName): void {
   const n = bucketCount(from, to, STEPS[step]);
-  if (n > MAX_BUCKETS) throw badParameter('step', `'${step}' gives ${n} buckets for this window; at most ${MAX_BUCKETS} (choose a larger step or a shorter window)`);
+  if (n > MAX_BUCKETS)
+    throw badParameter(
+      'step',
+      `'${step}' gives ${n} buckets for this window; at most ${MAX_BUCKETS} (choose a larger step or a shorter window)`,
+    );
 }
 
 function seriesFor(app: FastifyInstance, metric: TimeseriesMetric, q: SeriesQuery): Promise<TimeSeries> {

@@ -64,6 +64,14 @@ export class QueueDepthSampler {
  */
 export function bufferQueueDepth(lines: IlpLines, tsMicros: number, namespace: string, depths: readonly QueueDepth[]): void {
   for (const d of depths) {
-    lines.row('queue_depth').symbol('namespace', namespace).symbol('queue', d.queue).int('waiting', d.waiting).int('active', d.active).int('delayed', d.delayed).int('failed', d.failed).at(tsMicros);
+    lines
+      .row('queue_depth')
+      .symbol('namespace', namespace)
+      .symbol('queue', d.queue)
+      .int('waiting', d.waiting)
+      .int('active', d.active)
+      .int('delayed', d.delayed)
+      .int('failed', d.failed)
+      .at(tsMicros);
   }
 }

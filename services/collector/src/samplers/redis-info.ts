@@ -55,5 +55,12 @@ export async function sampleRedis(redis: Redis): Promise<RedisStats> {
  * is the sampled second in epoch µs; dedup keys (ts, redis) keep one row per second per server.
  */
 export function bufferRedisStats(lines: IlpLines, tsMicros: number, redis: string, s: RedisStats): void {
-  lines.row('redis_stats').symbol('redis', redis).float('ops_per_sec', s.opsPerSec).int('used_memory_bytes', s.usedMemoryBytes).int('connected_clients', s.connectedClients).float('ping_ms', s.pingMs).at(tsMicros);
+  lines
+    .row('redis_stats')
+    .symbol('redis', redis)
+    .float('ops_per_sec', s.opsPerSec)
+    .int('used_memory_bytes', s.usedMemoryBytes)
+    .int('connected_clients', s.connectedClients)
+    .float('ping_ms', s.pingMs)
+    .at(tsMicros);
 }

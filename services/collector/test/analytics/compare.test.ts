@@ -7,7 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareSides, DEFAULT_COMPARE_OPTIONS, loadSide, quantileLevels, twoProportionZ, type RunSide } from '../../src/analytics/compare.js';
+import {
+  compareSides,
+  DEFAULT_COMPARE_OPTIONS,
+  loadSide,
+  quantileLevels,
+  twoProportionZ,
+  type RunSide,
+} from '../../src/analytics/compare.js';
 import type { Database } from '../../src/db/database.js';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import { questdbClient } from '../../../../test/support/questdb.js';
@@ -33,7 +40,14 @@ describe('compare analytics on real SQL results', () => {
   const ids = { a: uniqueRunId('cmp-a'), b: uniqueRunId('cmp-b'), c: uniqueRunId('cmp-c'), d: uniqueRunId('cmp-d') };
   const sides = {} as Record<keyof typeof ids, RunSide>;
 
-  const series = (queue: string, extra: Partial<JobSeries> = {}, n = N): JobSeries => ({ queue, n, startMs: T0, stepMs: 20, ...NARROW, ...extra });
+  const series = (queue: string, extra: Partial<JobSeries> = {}, n = N): JobSeries => ({
+    queue,
+    n,
+    startMs: T0,
+    stepMs: 20,
+    ...NARROW,
+    ...extra,
+  });
 
   beforeAll(async () => {
     client = await questdbClient(config);
@@ -86,7 +100,8 @@ describe('compare analytics on real SQL results', () => {
     expect(webhook.delta).toBeCloseTo(webhook.b! - webhook.a!, 9);
     expect(webhook.test.kind === 'percentile' && webhook.test.overlap).toBe(false);
     const payment = cmp.queues.find((q) => q.queue === 'payment')!.metrics;
-    for (const m of ['latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms', 'wait_p95_ms', 'run_p95_ms'] as const) expect(payment[m].verdict, m).toBe('unchanged');
+    for (const m of ['latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms', 'wait_p95_ms', 'run_p95_ms'] as const)
+      expect(payment[m].verdict, m).toBe('unchanged');
     expect(cmp.rule).toMatch(/1\.96/);
   });
 
@@ -116,16 +131,20 @@ describe('compare analytics on real SQL results', () => {
     expect(small.verdict).toBe('unchanged');
     expect(small.reason).toMatch(/minEffectPct 10/);
     // Below the minimum effect's reach, 5 % of ~20 ms is still far under 5 % of webhook's 1000 ms SLO: it does not matter.
-    const strict = compareSides(sides.a, sides.c, { minEffectPct: 2, minSamples: 30 }).queues.find((q) => q.queue === 'webhook')!.metrics.latency_p95_ms;
+    const strict = compareSides(sides.a, sides.c, { minEffectPct: 2, minSamples: 30 }).queues.find((q) => q.queue === 'webhook')!.metrics
+      .latency_p95_ms;
     expect(strict.verdict).toBe('unchanged');
     expect(strict.reason).toMatch(/practical threshold 50 \(5 % of the SLO p95 1000 ms\)/);
     // A queue without an SLO has no practical threshold: the statistics alone decide.
-    const wide = compareSides(sides.c, sides.d, { minEffectPct: 2, minSamples: 30 }).queues.find((q) => q.queue === 'wide')!.metrics.run_p95_ms;
+    const wide = compareSides(sides.c, sides.d, { minEffectPct: 2, minSamples: 30 }).queues.find((q) => q.queue === 'wide')!.metrics
+      .run_p95_ms;
     expect(wide.reason).not.toMatch(/practical/);
-    const few = compareSides(sides.a, sides.b, { minEffectPct: 10, minSamples: N + 1 }).queues.find((q) => q.queue === 'webhook')!.metrics.latency_p95_ms;
+    const few = compareSides(sides.a, sides.b, { minEffectPct: 10, minSamples: N + 1 }).queues.find((q) => q.queue === 'webhook')!.metrics
+      .latency_p95_ms;
     expect(few.verdict).toBe('unchanged');
     expect(few.reason).toMatch(/too few values/);
-    const huge = compareSides(sides.a, sides.b, { minEffectPct: 1000, minSamples: 30 }).queues.find((q) => q.queue === 'webhook')!.metrics.latency_p95_ms;
+    const huge = compareSides(sides.a, sides.b, { minEffectPct: 1000, minSamples: 30 }).queues.find((q) => q.queue === 'webhook')!.metrics
+      .latency_p95_ms;
     expect(huge.verdict).toBe('unchanged');
   });
 

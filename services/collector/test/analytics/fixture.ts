@@ -91,5 +91,14 @@ export async function waitForRows(client: pg.Client, runId: string, rows: number
 
 /** A run object as the API would hold it; the analytics read only its id, times and config. */
 export function runOf(id: string, startMs: number, endMs: number, config: Record<string, unknown> = {}): Run {
-  return { id, name: id, scenario: null, engine: null, status: 'finished', config, startedAt: new Date(startMs).toISOString(), endedAt: new Date(endMs).toISOString() } as Run;
+  return {
+    id,
+    name: id,
+    scenario: null,
+    engine: null,
+    status: 'finished',
+    config,
+    startedAt: new Date(startMs).toISOString(),
+    endedAt: new Date(endMs).toISOString(),
+  } as Run;
 }

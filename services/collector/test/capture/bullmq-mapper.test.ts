@@ -6,7 +6,15 @@
  * same rules against real BullMQ runs.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState, jobsToEnrich, mapEntries, type JobInfo, type JobState, type LifecycleEntry } from '../../src/capture/bullmq-mapper.js';
+import {
+  decodeState,
+  encodeState,
+  jobsToEnrich,
+  mapEntries,
+  type JobInfo,
+  type JobState,
+  type LifecycleEntry,
+} from '../../src/capture/bullmq-mapper.js';
 
 const T0 = 1_800_000_000_000;
 let seq = 0;
@@ -25,14 +33,30 @@ const us = (entry: LifecycleEntry): number => {
   const [ms, s] = entry.id.split('-');
   return Number(ms) * 1000 + Number(s);
 };
-const info = (over: Partial<JobInfo> = {}): JobInfo => ({ pb: 'host:42', failedReason: null, ats: '1', data: '{"runId":"r-1","input":{}}', name: 'charge', ...over });
+const info = (over: Partial<JobInfo> = {}): JobInfo => ({
+  pb: 'host:42',
+  failedReason: null,
+  ats: '1',
+  data: '{"runId":"r-1","input":{}}',
+  name: 'charge',
+  ...over,
+});
 
 describe('mapEntries', () => {
   it('a job that completes first time: added, active with wait, completed with run and latency from the entry ids', () => {
-    const entries = [at(0, 'event', 'added', 'jobId', '7', 'name', 'charge'), at(0, 'event', 'waiting', 'jobId', '7'), at(12, 'event', 'active', 'jobId', '7', 'prev', 'waiting'), at(40, 'event', 'completed', 'jobId', '7', 'returnvalue', 'null', 'prev', 'active')];
+    const entries = [
+      at(0, 'event', 'added', 'jobId', '7', 'name', 'charge'),
+      at(0, 'event', 'waiting', 'jobId', '7'),
+      at(12, 'event', 'active', 'jobId', '7', 'prev', 'waiting'),
+      at(40, 'event', 'completed', 'jobId', '7', 'returnvalue', 'null', 'prev', 'active'),
+    ];
     const states = new Map<string, JobState>();
     const out = mapEntries('payment', entries, states, new Map([['7', info()]]));
-    expect(out.rows.map((r) => [r.event, r.attempt])).toEqual([['added', 0], ['active', 1], ['completed', 1]]);
+    expect(out.rows.map((r) => [r.event, r.attempt])).toEqual([
+      ['added', 0],
+      ['active', 1],
+      ['completed', 1],
+    ]);
     const [added, active, completed] = out.rows;
     expect(added).toMatchObject({ ts: us(entries[0]!), run_id: 'r-1', queue: 'payment', job_id: '7', job_name: 'charge' });
     expect(active!.wait_ms).toBe((us(entries[2]!) - us(entries[0]!)) / 1000);
@@ -60,14 +84,26 @@ describe('mapEntries', () => {
       at(70, 'event', 'retries-exhausted', 'jobId', '9', 'attemptsMade', '3'),
     ];
     const out = mapEntries('webhook', entries, states, reasons);
-    expect(out.rows.map((r) => `${r.event}/${r.attempt}`)).toEqual(['added/0', 'active/1', 'retried/1', 'active/2', 'retried/2', 'active/3', 'failed/3']);
+    expect(out.rows.map((r) => `${r.event}/${r.attempt}`)).toEqual([
+      'added/0',
+      'active/1',
+      'retried/1',
+      'active/2',
+      'retried/2',
+      'active/3',
+      'failed/3',
+    ]);
     const retried = out.rows.filter((r) => r.event === 'retried');
     expect(retried.map((r) => r.error)).toEqual(['boom', 'boom']);
     expect(retried[0]!.run_ms).toBe((us(entries[2]!) - us(entries[1]!)) / 1000);
     const failed = out.rows.at(-1)!;
     expect(failed.error).toBe('final boom');
     expect(failed.latency_ms).toBe((us(entries[7]!) - us(entries[0]!)) / 1000);
-    expect(out.rows.filter((r) => r.event === 'active').map((r) => r.wait_ms)).toEqual([(us(entries[1]!) - us(entries[0]!)) / 1000, undefined, undefined]);
+    expect(out.rows.filter((r) => r.event === 'active').map((r) => r.wait_ms)).toEqual([
+      (us(entries[1]!) - us(entries[0]!)) / 1000,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('a stall (BullMQ writes waiting prev active, then stalled) is one stalled row, and the next active is the next attempt', () => {
@@ -86,7 +122,12 @@ describe('mapEntries', () => {
   });
 
   it('a delayed job waits from when it became ready, not from when it was added', () => {
-    const entries = [at(0, 'event', 'added', 'jobId', '5', 'name', 'n'), at(0, 'event', 'delayed', 'jobId', '5', 'delay', String(T0 + 500)), at(500, 'event', 'waiting', 'jobId', '5', 'prev', 'delayed'), at(520, 'event', 'active', 'jobId', '5', 'prev', 'waiting')];
+    const entries = [
+      at(0, 'event', 'added', 'jobId', '5', 'name', 'n'),
+      at(0, 'event', 'delayed', 'jobId', '5', 'delay', String(T0 + 500)),
+      at(500, 'event', 'waiting', 'jobId', '5', 'prev', 'delayed'),
+      at(520, 'event', 'active', 'jobId', '5', 'prev', 'waiting'),
+    ];
     const out = mapEntries('payment', entries, new Map(), new Map([['5', info()]]));
     expect(out.rows.map((r) => r.event)).toEqual(['added', 'active']);
     expect(out.rows[1]!.wait_ms).toBe((us(entries[3]!) - us(entries[2]!)) / 1000);
@@ -95,7 +136,12 @@ describe('mapEntries', () => {
   it('state carries a job across batches: the second batch ends what the first began, and saves nothing for it', () => {
     const states = new Map<string, JobState>();
     const added = at(0, 'event', 'added', 'jobId', '1', 'name', 'n');
-    const first = mapEntries('payment', [added, at(2, 'event', 'active', 'jobId', '1', 'prev', 'waiting')], states, new Map([['1', info()]]));
+    const first = mapEntries(
+      'payment',
+      [added, at(2, 'event', 'active', 'jobId', '1', 'prev', 'waiting')],
+      states,
+      new Map([['1', info()]]),
+    );
     expect(first.touched).toEqual(new Set(['1']));
     // The state survives an ack and a takeover: it is saved encoded and loaded back.
     const restored = new Map([['1', decodeState(encodeState(states.get('1')!))!]]);
@@ -107,7 +153,10 @@ describe('mapEntries', () => {
   });
 
   it('a job first seen mid-life (history before attach) gets its attempt from the hash and no invented durations', () => {
-    const entries = [at(0, 'event', 'active', 'jobId', '8', 'prev', 'waiting'), at(9, 'event', 'completed', 'jobId', '8', 'returnvalue', 'null', 'prev', 'active')];
+    const entries = [
+      at(0, 'event', 'active', 'jobId', '8', 'prev', 'waiting'),
+      at(9, 'event', 'completed', 'jobId', '8', 'returnvalue', 'null', 'prev', 'active'),
+    ];
     const out = mapEntries('emails', entries, new Map(), new Map([['8', info({ ats: '2' })]]));
     expect(out.rows.map((r) => `${r.event}/${r.attempt}`)).toEqual(['active/2', 'completed/2']);
     expect(out.rows[0]!.wait_ms).toBeUndefined();
@@ -117,7 +166,12 @@ describe('mapEntries', () => {
 
   it('forgets removed jobs', () => {
     const states = new Map<string, JobState>();
-    const out = mapEntries('payment', [at(0, 'event', 'added', 'jobId', '2', 'name', 'n'), at(3, 'event', 'removed', 'jobId', '2', 'prev', 'wait')], states, new Map());
+    const out = mapEntries(
+      'payment',
+      [at(0, 'event', 'added', 'jobId', '2', 'name', 'n'), at(3, 'event', 'removed', 'jobId', '2', 'prev', 'wait')],
+      states,
+      new Map(),
+    );
     expect(out.rows.map((r) => r.event)).toEqual(['added']);
     expect(states.size).toBe(0);
     expect(out.closed).toEqual(new Set(['2']));
@@ -127,7 +181,17 @@ describe('mapEntries', () => {
 describe('jobsToEnrich', () => {
   it('asks for data on first sight only, and nothing for a known job that just finished', () => {
     const known = new Map<string, JobState>([['k', { added: 1, ready: 1, attempts: 1, active: 2, runId: 'r', name: 'n', worker: 'w' }]]);
-    const wanted = jobsToEnrich([at(0, 'event', 'added', 'jobId', 'new', 'name', 'n'), at(1, 'event', 'completed', 'jobId', 'k', 'prev', 'active'), at(2, 'event', 'active', 'jobId', 'other', 'prev', 'waiting')], known);
-    expect([...wanted]).toEqual([['new', true], ['other', true]]);
+    const wanted = jobsToEnrich(
+      [
+        at(0, 'event', 'added', 'jobId', 'new', 'name', 'n'),
+        at(1, 'event', 'completed', 'jobId', 'k', 'prev', 'active'),
+        at(2, 'event', 'active', 'jobId', 'other', 'prev', 'waiting'),
+      ],
+      known,
+    );
+    expect([...wanted]).toEqual([
+      ['new', true],
+      ['other', true],
+    ]);
   });
 });

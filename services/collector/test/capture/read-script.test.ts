@@ -47,7 +47,11 @@ describe('capture read script', () => {
     expect(reply[0]).toBe(1);
     if (reply[0] !== 1) return;
     const entries = lifecycleEntries(reply[1] as string);
-    expect(entries.map((e) => [e.event, e.jobId, e.extra])).toEqual([['added', '1', 'charge'], ['active', '1', ''], ['failed', '1', 'boom']]);
+    expect(entries.map((e) => [e.event, e.jobId, e.extra])).toEqual([
+      ['added', '1', 'charge'],
+      ['active', '1', ''],
+      ['failed', '1', 'boom'],
+    ]);
     expect(reply[5]).toBe(7);
     // Only the three lifecycle entries wait for the ack; the four others are done already.
     const pending = (await redis.xpending(stream, COLLECTOR_GROUP)) as [number];
@@ -56,40 +60,63 @@ describe('capture read script', () => {
 
   // Any job id, job name and failure reason a BullMQ app may write, including the separators and
   // escapes of the script's text reply (newline, backslash, "\\n", "\\N"), comes back unchanged.
-  const anyText = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: fc.constantFrom('\n', '\\', 'n', 'N', ' ', 'é'), maxLength: 10 }));
+  const anyText = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.string({ unit: fc.constantFrom('\n', '\\', 'n', 'N', ' ', 'é'), maxLength: 10 }),
+  );
   it('returns generated job ids, names and reasons exactly as BullMQ wrote them (100 streams)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ jobId: anyText.filter((s) => s !== ''), name: anyText, reason: anyText }), { minLength: 1, maxLength: 8 }), async (jobs) => {
-        const { stream, read } = await fresh();
-        for (const j of jobs) {
-          await redis.xadd(stream, '*', 'event', 'added', 'jobId', j.jobId, 'name', j.name);
-          await redis.xadd(stream, '*', 'event', 'failed', 'jobId', j.jobId, 'failedReason', j.reason, 'prev', 'active');
-        }
-        const reply = await read();
-        expect(reply[0]).toBe(1);
-        const entries = lifecycleEntries(reply[1] as string);
-        expect(entries.map((e) => [e.event, e.jobId, e.extra])).toEqual(jobs.flatMap((j) => [['added', j.jobId, j.name], ['failed', j.jobId, j.reason]]));
-        await redis.del(stream);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ jobId: anyText.filter((s) => s !== ''), name: anyText, reason: anyText }), { minLength: 1, maxLength: 8 }),
+        async (jobs) => {
+          const { stream, read } = await fresh();
+          for (const j of jobs) {
+            await redis.xadd(stream, '*', 'event', 'added', 'jobId', j.jobId, 'name', j.name);
+            await redis.xadd(stream, '*', 'event', 'failed', 'jobId', j.jobId, 'failedReason', j.reason, 'prev', 'active');
+          }
+          const reply = await read();
+          expect(reply[0]).toBe(1);
+          const entries = lifecycleEntries(reply[1] as string);
+          expect(entries.map((e) => [e.event, e.jobId, e.extra])).toEqual(
+            jobs.flatMap((j) => [
+              ['added', j.jobId, j.name],
+              ['failed', j.jobId, j.reason],
+            ]),
+          );
+          await redis.del(stream);
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   it('reads generated job fields back from their hashes unchanged, absent ones as null (100 batches)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ pb: fc.option(anyText), data: fc.option(anyText), name: fc.option(anyText), first: fc.boolean() }), { minLength: 1, maxLength: 6 }), async (jobs) => {
-        const keys = jobs.map(() => `{t-${randomUUID()}}:q:job`);
-        for (const [i, j] of jobs.entries()) {
-          const fields = Object.entries({ pb: j.pb, data: j.data, name: j.name }).filter((e): e is [string, string] => e[1] !== null);
-          await redis.hset(keys[i]!, 'x', '1', ...fields.flat());
-        }
-        const text = await redis.qsReadJobs(keys.length, [...keys, ...jobs.map((j) => (j.first ? '1' : '0'))]);
-        const infos = jobInfos(text, keys);
-        jobs.forEach((j, i) => {
-          expect(infos.get(keys[i]!)).toEqual({ pb: j.pb, failedReason: null, ats: null, data: j.first ? j.data : null, name: j.first ? j.name : null });
-        });
-        await redis.del(...keys);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ pb: fc.option(anyText), data: fc.option(anyText), name: fc.option(anyText), first: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        async (jobs) => {
+          const keys = jobs.map(() => `{t-${randomUUID()}}:q:job`);
+          for (const [i, j] of jobs.entries()) {
+            const fields = Object.entries({ pb: j.pb, data: j.data, name: j.name }).filter((e): e is [string, string] => e[1] !== null);
+            await redis.hset(keys[i]!, 'x', '1', ...fields.flat());
+          }
+          const text = await redis.qsReadJobs(keys.length, [...keys, ...jobs.map((j) => (j.first ? '1' : '0'))]);
+          const infos = jobInfos(text, keys);
+          jobs.forEach((j, i) => {
+            expect(infos.get(keys[i]!)).toEqual({
+              pb: j.pb,
+              failedReason: null,
+              ats: null,
+              data: j.first ? j.data : null,
+              name: j.first ? j.name : null,
+            });
+          });
+          await redis.del(...keys);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -21,7 +21,10 @@ interface Row {
 
 // Any text a BullMQ app may put in a job name, worker name, job id or failure reason: every
 // Unicode grapheme, ILP's own separators and escapes (space , = " \ newline) and empty strings.
-const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ unit: fc.constantFrom(' ', ',', '=', '"', '\\', '\n', '\r', 'a', 'é'), maxLength: 12 }));
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+  fc.string({ unit: fc.constantFrom(' ', ',', '=', '"', '\\', '\n', '\r', 'a', 'é'), maxLength: 12 }),
+);
 const row = fc.record({
   sym: text,
   str: text,
@@ -36,7 +39,9 @@ describe('ILP client (db/ilp.ts) against QuestDB', () => {
 
   beforeAll(async () => {
     db = await questdbClient(config);
-    await db.query(`CREATE TABLE ${table} (ts TIMESTAMP, tag SYMBOL, sym SYMBOL, str VARCHAR, n LONG, x DOUBLE) TIMESTAMP(ts) PARTITION BY DAY WAL`);
+    await db.query(
+      `CREATE TABLE ${table} (ts TIMESTAMP, tag SYMBOL, sym SYMBOL, str VARCHAR, n LONG, x DOUBLE) TIMESTAMP(ts) PARTITION BY DAY WAL`,
+    );
   });
   afterAll(async () => {
     client.close();
@@ -50,7 +55,16 @@ describe('ILP client (db/ilp.ts) against QuestDB', () => {
       fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: ROWS }), async (rows: Row[]) => {
         const batch = randomUUID();
         const lines = new IlpLines();
-        rows.forEach((r, i) => lines.row(table).symbol('tag', batch).symbol('sym', r.sym).string('str', r.str).int('n', r.n).float('x', r.x).at(base + i));
+        rows.forEach((r, i) =>
+          lines
+            .row(table)
+            .symbol('tag', batch)
+            .symbol('sym', r.sym)
+            .string('str', r.str)
+            .int('n', r.n)
+            .float('x', r.x)
+            .at(base + i),
+        );
         base += rows.length;
         await client.send(lines);
         const stored = await pollQuery<{ sym: string | null; str: string | null; n: number; x: number }>(
@@ -68,8 +82,16 @@ describe('ILP client (db/ilp.ts) against QuestDB', () => {
 
   it('answers a type mismatch with IlpRejectedError naming the column, and stores nothing of that request', async () => {
     const batch = randomUUID();
-    const lines = new IlpLines().row(table).symbol('tag', batch).int('n', 1).at(Date.now() * 1000);
-    lines.row(table).symbol('tag', batch).string('n', 'not a number').at(Date.now() * 1000 + 1);
+    const lines = new IlpLines()
+      .row(table)
+      .symbol('tag', batch)
+      .int('n', 1)
+      .at(Date.now() * 1000);
+    lines
+      .row(table)
+      .symbol('tag', batch)
+      .string('n', 'not a number')
+      .at(Date.now() * 1000 + 1);
     const err = await client.send(lines).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IlpRejectedError);
     expect((err as Error).message).toMatch(/column: n\b/);
@@ -94,8 +116,18 @@ describe('ILP client (db/ilp.ts) against QuestDB', () => {
   });
 
   it('parses the QuestDB client config string and names what is wrong in it', () => {
-    expect(parseIlpConf('http::addr=db.local:9100;token=abc;auto_flush=off;')).toMatchObject({ secure: false, host: 'db.local', port: 9100, authorization: 'Bearer abc', timeoutMs: 10_000 });
-    expect(parseIlpConf('https::addr=db:9000;username=u;password=p;request_timeout=500;')).toMatchObject({ secure: true, authorization: `Basic ${Buffer.from('u:p').toString('base64')}`, timeoutMs: 500 });
+    expect(parseIlpConf('http::addr=db.local:9100;token=abc;auto_flush=off;')).toMatchObject({
+      secure: false,
+      host: 'db.local',
+      port: 9100,
+      authorization: 'Bearer abc',
+      timeoutMs: 10_000,
+    });
+    expect(parseIlpConf('https::addr=db:9000;username=u;password=p;request_timeout=500;')).toMatchObject({
+      secure: true,
+      authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
+      timeoutMs: 500,
+    });
     expect(() => parseIlpConf('tcp::addr=x:9009;')).toThrow(/http:: or https::/);
     expect(() => parseIlpConf('http::token=abc;')).toThrow(/addr is required/);
     expect(() => parseIlpConf('http::addr=x:9000;bogus=1;')).toThrow(/unknown key bogus/);

@@ -21,7 +21,16 @@ describe('OpenAPI docs', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info).toMatchObject({ title: 'queuescope collector', version: pkg.version });
-    expect(doc.tags.map((t: { name: string }) => t.name)).toEqual(['runs', 'timeseries', 'compare', 'diagnosis', 'events', 'ingest', 'health', 'metrics']);
+    expect(doc.tags.map((t: { name: string }) => t.name)).toEqual([
+      'runs',
+      'timeseries',
+      'compare',
+      'diagnosis',
+      'events',
+      'ingest',
+      'health',
+      'metrics',
+    ]);
     for (const path of ['/api/v1/runs', '/api/v1/runs/{id}/summary', '/api/v1/events', '/api/v1/ingest/status', '/metrics']) {
       expect(Object.keys(doc.paths), path).toContain(path);
     }

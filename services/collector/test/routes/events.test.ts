@@ -40,7 +40,15 @@ describe('POST /api/v1/events', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 4 });
 
-    const rows = await pollQuery<{ queue: string; event: string; job_id: string; attempt: number; wait_ms: number | null; latency_ms: number | null; error: string | null }>(
+    const rows = await pollQuery<{
+      queue: string;
+      event: string;
+      job_id: string;
+      attempt: number;
+      wait_ms: number | null;
+      latency_ms: number | null;
+      error: string | null;
+    }>(
       ctx.db,
       `SELECT queue, event, job_id, attempt, wait_ms, latency_ms, error FROM job_events WHERE run_id = $1 ORDER BY ts`,
       [runId],
@@ -105,12 +113,28 @@ describe('POST /api/v1/events', () => {
     const runId = uniqueRunId('max');
     const entriesBefore = ingest().stats.entriesRead;
     const events = Array.from({ length: 5000 }, (_, i) =>
-      event({ run_id: runId, queue: 'webhook', event: 'completed', job_id: `0192f0c2-7d1e-7c4a-9b1e-${String(i).padStart(12, '0')}`, job_name: 'deliver', attempt: 1, worker: 'worker-host-01:12345', run_ms: 12.25, latency_ms: 40.75 }),
+      event({
+        run_id: runId,
+        queue: 'webhook',
+        event: 'completed',
+        job_id: `0192f0c2-7d1e-7c4a-9b1e-${String(i).padStart(12, '0')}`,
+        job_name: 'deliver',
+        attempt: 1,
+        worker: 'worker-host-01:12345',
+        run_ms: 12.25,
+        latency_ms: 40.75,
+      }),
     );
     const res = await post({ events });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 5000 });
-    await pollQuery<{ n: number }>(ctx.db, `SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId], (r) => r[0]?.n === 5000, 60_000);
+    await pollQuery<{ n: number }>(
+      ctx.db,
+      `SELECT count() AS n FROM job_events WHERE run_id = $1`,
+      [runId],
+      (r) => r[0]?.n === 5000,
+      60_000,
+    );
     await expect.poll(() => ingest().stats.entriesRead - entriesBefore, { timeout: 10_000 }).toBe(10);
   });
 
@@ -143,7 +167,12 @@ describe('POST /api/v1/events', () => {
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json().message, JSON.stringify(payload)).toMatch(message);
     }
-    const notJson = await ctx.app.inject({ method: 'POST', url: '/api/v1/events', headers: { 'content-type': 'application/json' }, payload: '{"events": [' });
+    const notJson = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"events": [',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.body).not.toMatch(/at .*\.(js|ts):\d+/);
   });
@@ -155,7 +184,11 @@ describe('POST /api/v1/events', () => {
       down.redis.disconnect();
       const res = await down.inject({ method: 'POST', url: '/api/v1/events', payload: { events: [event()] } });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toEqual({ statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: expect.stringMatching(/^redis unavailable: /) });
+      expect(res.json()).toEqual({
+        statusCode: 503,
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: expect.stringMatching(/^redis unavailable: /),
+      });
     } finally {
       await down.close();
     }

@@ -21,7 +21,15 @@ describe('GET /api/v1/runs/:id/events', () => {
     const events = [
       { ...base, ts: t, event: 'added', attempt: 0 },
       { ...base, ts: t + 5000, event: 'active', attempt: 1, wait_ms: 5 },
-      { ...base, ts: t + 25_000, event: 'failed', attempt: 1, run_ms: 20, latency_ms: 25, error: 'Error: upstream said "no", then closed\nthe socket' },
+      {
+        ...base,
+        ts: t + 25_000,
+        event: 'failed',
+        attempt: 1,
+        run_ms: 20,
+        latency_ms: 25,
+        error: 'Error: upstream said "no", then closed\nthe socket',
+      },
     ];
     expect((await app.inject({ method: 'POST', url: '/api/v1/events', payload: { events } })).statusCode).toBe(202);
     await pollQuery<{ n: number }>(db, 'SELECT count() AS n FROM job_events WHERE run_id = $1', [runId], (r) => r[0]?.n === 3);

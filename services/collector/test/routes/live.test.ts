@@ -10,7 +10,9 @@ const { config } = testConfig();
 type Message = { type: 'backfill' | 'tick'; frame: LiveFrame } | { type: 'error'; message: string };
 
 /** A test client: every message it got, and a way to wait for one. */
-async function connect(app: FastifyInstance): Promise<{ ws: WebSocket; messages: Message[]; next: (pred: (m: Message) => boolean, timeoutMs?: number) => Promise<Message> }> {
+async function connect(
+  app: FastifyInstance,
+): Promise<{ ws: WebSocket; messages: Message[]; next: (pred: (m: Message) => boolean, timeoutMs?: number) => Promise<Message> }> {
   const messages: Message[] = [];
   const waiters: { pred: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
   const onMessage = (raw: Buffer): void => {
@@ -63,11 +65,28 @@ describe('GET /api/v1/live', () => {
     const stored = await app.inject({
       method: 'POST',
       url: '/api/v1/events',
-      payload: { events: [{ ts: now * 1000, run_id: runId, queue: 'payment', event: 'completed', job_id: `j-${runId}`, job_name: 'charge', attempt: 1, worker: 'test:1', run_ms: 12, latency_ms: 42 }] },
+      payload: {
+        events: [
+          {
+            ts: now * 1000,
+            run_id: runId,
+            queue: 'payment',
+            event: 'completed',
+            job_id: `j-${runId}`,
+            job_name: 'charge',
+            attempt: 1,
+            worker: 'test:1',
+            run_ms: 12,
+            latency_ms: 42,
+          },
+        ],
+      },
     });
     expect(stored.statusCode).toBe(202);
     const second = Math.floor(now / 1000) * 1000;
-    const seen = (await c.next((m) => m.type === 'tick' && m.frame.queues.payment!.p95[m.frame.ts.indexOf(second)] === 42, 15_000)) as { frame: LiveFrame };
+    const seen = (await c.next((m) => m.type === 'tick' && m.frame.queues.payment!.p95[m.frame.ts.indexOf(second)] === 42, 15_000)) as {
+      frame: LiveFrame;
+    };
     expect(seen.frame.queues.payment!.throughput[seen.frame.ts.indexOf(second)]).toBe(1);
     expect(Object.keys(seen.frame.queues)).toEqual(['payment']);
     expect(seen.frame.newestEventTs).toBe(now);
@@ -78,7 +97,12 @@ describe('GET /api/v1/live', () => {
     const good = await connect(app);
     const bad = await connect(app);
     await bad.next((m) => m.type === 'backfill');
-    for (const raw of ['not json', JSON.stringify({ type: 'subscribe', runId: "x' OR '1'='1" }), JSON.stringify({ type: 'unsubscribe' }), JSON.stringify({ type: 'subscribe', queues: 'payment' })]) {
+    for (const raw of [
+      'not json',
+      JSON.stringify({ type: 'subscribe', runId: "x' OR '1'='1" }),
+      JSON.stringify({ type: 'unsubscribe' }),
+      JSON.stringify({ type: 'subscribe', queues: 'payment' }),
+    ]) {
       const before = bad.messages.length;
       bad.ws.send(raw);
       const error = await bad.next((m) => m.type === 'error' && bad.messages.indexOf(m) >= before);

@@ -23,18 +23,46 @@ describe('client-side load of a run', () => {
     await db.end();
   });
 
-  const second = (ts: number, requests: number) => ({ ts, vus: 10, requests, accepted: requests - 1, errors: 1, timeouts: 0, status4xx: 0, status5xx: 0, p50Ms: 2.5, p95Ms: 9, p99Ms: 20, maxMs: 40 });
+  const second = (ts: number, requests: number) => ({
+    ts,
+    vus: 10,
+    requests,
+    accepted: requests - 1,
+    errors: 1,
+    timeouts: 0,
+    status4xx: 0,
+    status5xx: 0,
+    p50Ms: 2.5,
+    p95Ms: 9,
+    p99Ms: 20,
+    maxMs: 40,
+  });
 
   it('stores per-second rows, and a re-post of the same seconds replaces them', async () => {
     const t0 = Math.floor(Date.now() / 1000) * 1000;
-    const post = (seconds: object[]) => app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'builtin', seconds } });
+    const post = (seconds: object[]) =>
+      app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'builtin', seconds } });
     expect((await post([second(t0, 100), second(t0 + 1000, 120)])).statusCode).toBe(202);
     expect((await post([second(t0 + 1000, 130)])).statusCode).toBe(202);
-    const rows = await pollQuery<{ requests: number }>(db, `SELECT requests FROM load_metrics WHERE run_id = $1 ORDER BY ts`, [runId], (r) => r.length === 2 && r[1]?.requests === 130);
+    const rows = await pollQuery<{ requests: number }>(
+      db,
+      `SELECT requests FROM load_metrics WHERE run_id = $1 ORDER BY ts`,
+      [runId],
+      (r) => r.length === 2 && r[1]?.requests === 130,
+    );
     expect(rows.map((r) => r.requests)).toEqual([100, 130]);
     const summary = (await app.inject({ url: `/api/v1/runs/${runId}/summary` })).json();
     expect(summary.client.perSecond).toEqual([
-      expect.objectContaining({ source: 'builtin', seconds: 2, requests: 230, accepted: 228, errors: 2, peakVus: 10, reqPerSec: 115, worstSecondP99Ms: 20 }),
+      expect.objectContaining({
+        source: 'builtin',
+        seconds: 2,
+        requests: 230,
+        accepted: 228,
+        errors: 2,
+        peakVus: 10,
+        reqPerSec: 115,
+        worstSecondP99Ms: 20,
+      }),
     ]);
   });
 
@@ -63,14 +91,30 @@ describe('client-side load of a run', () => {
   });
 
   it('rejects bad input naming the field, and unknown runs with 404', async () => {
-    const bad = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'builtin', seconds: [{ ...second(0, 1), requests: -1 }] } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: `/api/v1/runs/${runId}/load-metrics`,
+      payload: { source: 'builtin', seconds: [{ ...second(0, 1), requests: -1 }] },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/requests/);
-    const source = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/load-metrics`, payload: { source: 'jmeter', seconds: [second(0, 1)] } });
+    const source = await app.inject({
+      method: 'POST',
+      url: `/api/v1/runs/${runId}/load-metrics`,
+      payload: { source: 'jmeter', seconds: [second(0, 1)] },
+    });
     expect(source.json().message).toMatch(/source/);
-    const unknown = await app.inject({ method: 'POST', url: `/api/v1/runs/nope-run/load-metrics`, payload: { source: 'builtin', seconds: [second(0, 1)] } });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: `/api/v1/runs/nope-run/load-metrics`,
+      payload: { source: 'builtin', seconds: [second(0, 1)] },
+    });
     expect(unknown.statusCode).toBe(404);
-    const summary = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/client-summary`, payload: { source: 'builtin', requests: 'many' } });
+    const summary = await app.inject({
+      method: 'POST',
+      url: `/api/v1/runs/${runId}/client-summary`,
+      payload: { source: 'builtin', requests: 'many' },
+    });
     expect(summary.statusCode).toBe(400);
   });
 });

@@ -40,7 +40,9 @@ describe('GET /metrics', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(res.body).toContain('# TYPE queuescope_job_latency_ms histogram');
     expect(sample(res.body, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
-    expect(sample(res.body, 'queuescope_ingest_lag_ms', { stream: queueKeys(config.namespace, 'payment').events })).toBeGreaterThanOrEqual(0);
+    expect(sample(res.body, 'queuescope_ingest_lag_ms', { stream: queueKeys(config.namespace, 'payment').events })).toBeGreaterThanOrEqual(
+      0,
+    );
     expect(sample(res.body, 'queuescope_ingest_write_failures_total')).toBe(0);
     expect(sample(res.body, 'queuescope_capture_lost_events', { stream: queueKeys(config.namespace, 'payment').events })).toBe(0);
   });
@@ -63,7 +65,17 @@ describe('GET /metrics', () => {
 
     const runId = uniqueRunId('metrics');
     const t0 = Date.now() * 1000;
-    const ev = (i: number, e: Partial<JobEvent>): JobEvent => ({ ts: t0 + i, run_id: runId, queue: 'payment', event: 'completed', job_id: `m${i}`, job_name: 'charge', attempt: 1, worker: 'h:1', ...e });
+    const ev = (i: number, e: Partial<JobEvent>): JobEvent => ({
+      ts: t0 + i,
+      run_id: runId,
+      queue: 'payment',
+      event: 'completed',
+      job_id: `m${i}`,
+      job_name: 'charge',
+      attempt: 1,
+      worker: 'h:1',
+      ...e,
+    });
     const events = [
       ...[3, 20, 200, 3000].map((latency_ms, i) => ev(i, { latency_ms, run_ms: 1 })),
       ev(10, { event: 'active', wait_ms: 1 }),
@@ -75,13 +87,16 @@ describe('GET /metrics', () => {
 
     let text = '';
     await expect
-      .poll(async () => {
-        text = await scrape();
-        return (sample(text, 'queuescope_job_wait_ms_count', { queue: 'payment' }) ?? 0) - start.waitCount === 2 &&
-          (sample(text, 'queuescope_events_total', { queue: 'emails', event: 'added' }) ?? 0) === 1
-          ? sample(text, 'queuescope_events_total', completed)! - start.events
-          : -1;
-      }, { timeout: 30_000, interval: 200 })
+      .poll(
+        async () => {
+          text = await scrape();
+          return (sample(text, 'queuescope_job_wait_ms_count', { queue: 'payment' }) ?? 0) - start.waitCount === 2 &&
+            (sample(text, 'queuescope_events_total', { queue: 'emails', event: 'added' }) ?? 0) === 1
+            ? sample(text, 'queuescope_events_total', completed)! - start.events
+            : -1;
+        },
+        { timeout: 30_000, interval: 200 },
+      )
       .toBe(4);
     expect(sample(text, 'queuescope_job_latency_ms_count', latency)! - start.latencyCount).toBe(4);
     expect(sample(text, 'queuescope_job_latency_ms_bucket', { ...latency, le: '25' })! - start.latencyLe25).toBe(2);

@@ -15,7 +15,14 @@ describe('runs API', () => {
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(201);
     const a = first.json();
-    expect(a).toMatchObject({ name: 'first', scenario: 'smoke', engine: 'builtin', status: 'running', config: { vus: 10, workers: 5 }, endedAt: null });
+    expect(a).toMatchObject({
+      name: 'first',
+      scenario: 'smoke',
+      engine: 'builtin',
+      status: 'running',
+      config: { vus: 10, workers: 5 },
+      endedAt: null,
+    });
     expect((await ctx.app.inject({ url: `/api/v1/runs/${a.id}` })).json()).toEqual(a);
 
     const list = (await ctx.app.inject({ url: '/api/v1/runs?limit=500' })).json();

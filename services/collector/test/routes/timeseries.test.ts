@@ -71,7 +71,12 @@ describe('timeseries API', () => {
   /** XADD rows to the ingest stream, as `POST /api/v1/events` does; the capture stores them in job_events. */
   async function publish(events: JobEvent[]): Promise<void> {
     await redis.xadd(ingestStream(config.namespace), '*', ...encodeEntry(events));
-    await pollQuery<{ n: number }>(db, 'SELECT count() AS n FROM job_events WHERE run_id = $1', [events[0]!.run_id], (rows) => rows[0]?.n === events.length);
+    await pollQuery<{ n: number }>(
+      db,
+      'SELECT count() AS n FROM job_events WHERE run_id = $1',
+      [events[0]!.run_id],
+      (rows) => rows[0]?.n === events.length,
+    );
     await waitForViews(db);
   }
 
@@ -196,7 +201,12 @@ describe('timeseries API', () => {
       ['to before from', `/api/v1/timeseries?metric=latency&from=${from}&to=2026-01-05T09:00:00Z`, 400, /querystring\/to/],
       ['window over 24 h', `/api/v1/timeseries?metric=latency&step=1h&from=${from}&to=2026-01-06T10:00:01Z`, 400, /querystring\/to/],
       ['too many buckets', `/api/v1/timeseries?metric=latency&step=1s&from=${from}&to=2026-01-05T13:00:00Z`, 400, /querystring\/step/],
-      ['injection in metric', `/api/v1/timeseries?metric=${encodeURIComponent("latency';DROP TABLE runs;--")}&from=${from}&to=2026-01-05T10:01:00Z`, 400, /querystring\/metric/],
+      [
+        'injection in metric',
+        `/api/v1/timeseries?metric=${encodeURIComponent("latency';DROP TABLE runs;--")}&from=${from}&to=2026-01-05T10:01:00Z`,
+        400,
+        /querystring\/metric/,
+      ],
       ['unknown run', '/api/v1/runs/no-such-run/timeseries?metric=latency', 404, /no-such-run/],
       ['injection in run id', `/api/v1/runs/${encodeURIComponent("x' OR '1'='1")}/timeseries?metric=latency`, 400, /id/],
       ['run with unknown step', '/api/v1/runs/no-such-run/timeseries?metric=latency&step=1d', 400, /querystring\/step/],

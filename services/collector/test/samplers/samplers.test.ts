@@ -48,7 +48,13 @@ describe('per-second samplers', () => {
 
   it('writes BullMQ job counts of each queue of the namespace, one row per whole second', async () => {
     const sql = `SELECT queue, waiting, active, delayed, failed, cast(ts AS long) AS micros FROM queue_depth WHERE namespace = $1 AND ts >= $2`;
-    const rows = await pollQuery<DepthRow>(db, sql, [config.namespace, start.toISOString()], (r) => r.some((x) => x.queue === 'payment' && x.waiting === 7 && x.delayed === 3), 15_000);
+    const rows = await pollQuery<DepthRow>(
+      db,
+      sql,
+      [config.namespace, start.toISOString()],
+      (r) => r.some((x) => x.queue === 'payment' && x.waiting === 7 && x.delayed === 3),
+      15_000,
+    );
     const payment = rows.filter((r) => r.queue === 'payment' && r.waiting === 7);
     expect(payment[0]).toMatchObject({ waiting: 7, delayed: 3, active: 0, failed: 0 });
     // The other queues of the namespace are sampled in the same ticks, empty.
@@ -105,7 +111,9 @@ describe('per-second samplers', () => {
     const closedAt = Date.now();
     // A tick of a later second would be stamped after closedAt; give its rows time to be applied.
     await new Promise((r) => setTimeout(r, 2500));
-    const last = await db.query<{ micros: number }>(`SELECT max(cast(ts AS long)) AS micros FROM queue_depth WHERE namespace = $1`, [config.namespace]);
+    const last = await db.query<{ micros: number }>(`SELECT max(cast(ts AS long)) AS micros FROM queue_depth WHERE namespace = $1`, [
+      config.namespace,
+    ]);
     expect(last.rows[0]!.micros).toBeGreaterThanOrEqual(start.getTime() * 1000);
     expect(last.rows[0]!.micros).toBeLessThanOrEqual(Math.floor(closedAt / 1000) * 1_000_000);
   });

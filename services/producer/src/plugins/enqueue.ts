@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { queueKeys, type Config, type JobData, type QueueName } from '@queuescope/contracts';
+import { DependencyUnavailableError } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { v7 as uuidv7 } from 'uuid';
-import { DependencyUnavailableError, IdempotencyConflictError } from '../errors.js';
+import { IdempotencyConflictError } from '../errors.js';
 
 export interface EnqueueRequest {
   queue: QueueName;
@@ -60,7 +61,9 @@ export default fp(
       let jobId = uuidv7();
       const queue = app.queues.get(req.queue)!;
       if (req.idempotencyKey !== undefined) {
-        const bodyHash = createHash('sha256').update(JSON.stringify([req.queue, req.name, req.input, req.runId, req.delayMs ?? 0])).digest('base64url');
+        const bodyHash = createHash('sha256')
+          .update(JSON.stringify([req.queue, req.name, req.input, req.runId, req.delayMs ?? 0]))
+          .digest('base64url');
         const record = await claimKey(queueKeys(config.namespace, req.queue).idempotency(req.idempotencyKey), { jobId, bodyHash });
         // Seen before: the job exists if the first request got as far as adding it.
         if (record.jobId !== jobId) {
@@ -88,7 +91,10 @@ export default fp(
         if (!(err instanceof Error) || err instanceof DependencyUnavailableError || err instanceof IdempotencyConflictError) throw err;
         // A dead or refusing Redis is a 503 with its reason; anything else is a bug and stays a 500.
         // A command unanswered for REDIS_COMMAND_TIMEOUT_MS (plugins/redis.ts) is one of these too.
-        const redisFailure = app.redis.status !== 'ready' || err.name === 'ReplyError' || /connection|stream|timed out|ECONN|ETIMEDOUT|EPIPE/i.test(err.message);
+        const redisFailure =
+          app.redis.status !== 'ready' ||
+          err.name === 'ReplyError' ||
+          /connection|stream|timed out|ECONN|ETIMEDOUT|EPIPE/i.test(err.message);
         if (redisFailure) throw new DependencyUnavailableError('redis', err.message);
         throw err;
       }

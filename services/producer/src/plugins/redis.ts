@@ -18,7 +18,12 @@ export const REDIS_COMMAND_TIMEOUT_MS = 3000;
 /** Decorates `redis`: the producer's fail-fast connection, shared by its BullMQ queues. */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
-    const redis = new Redis(opts.config.redisUrl, { ...connectionFor('producer'), commandTimeout: REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true, enableAutoPipelining: true });
+    const redis = new Redis(opts.config.redisUrl, {
+      ...connectionFor('producer'),
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      lazyConnect: true,
+      enableAutoPipelining: true,
+    });
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
     await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at start; readyz will say so'));
     app.decorate('redis', redis);

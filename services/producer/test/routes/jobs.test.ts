@@ -17,7 +17,12 @@ describe('POST /api/v1/queues/:queue/jobs and the demo endpoints', () => {
   });
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    });
 
   it('answers 202 with a job id, and the job exists in BullMQ carrying the run id and payload', async () => {
     const runId = uniqueRunId();
@@ -26,7 +31,11 @@ describe('POST /api/v1/queues/:queue/jobs and the demo endpoints', () => {
     const { jobId, queue, duplicate } = res.json<{ jobId: string; queue: string; duplicate: boolean }>();
     expect(queue).toBe('webhook');
     expect(duplicate).toBe(false);
-    const q = new Queue('webhook', { connection: { url: config.redisUrl }, prefix: queueKeys(config.namespace, 'webhook').bullPrefix, skipMetasUpdate: true });
+    const q = new Queue('webhook', {
+      connection: { url: config.redisUrl },
+      prefix: queueKeys(config.namespace, 'webhook').bullPrefix,
+      skipMetasUpdate: true,
+    });
     const job = await q.getJob(jobId);
     await q.close();
     expect(job?.data).toEqual({ runId, input: { n: 1 } });

@@ -142,7 +142,10 @@ export class QsChart extends LitElement {
         this.elapsed ? { label: 'seconds since start', labelSize: 20, values: (_u, ticks) => ticks.map((t) => `${t} s`) } : {},
         { size: 56, values: (_u, ticks) => ticks.map(compact) },
       ],
-      series: [this.elapsed ? { label: 'since start, s' } : {}, ...this.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: false }))],
+      series: [
+        this.elapsed ? { label: 'since start, s' } : {},
+        ...this.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, spanGaps: false })),
+      ],
       hooks: { draw: [(u) => this.drawOverlays(u)] },
     };
     this.plot = new uPlot(opts, this.data, el);
@@ -195,7 +198,8 @@ export class QsChart extends LitElement {
       ctx.moveTo(x, top);
       ctx.lineTo(x, top + height);
       ctx.stroke();
-      if (i >= this.markers.length - 2) ctx.fillText(m.label.slice(0, 28), x + 3 * px, top + (i === this.markers.length - 1 ? 10 : 22) * px);
+      if (i >= this.markers.length - 2)
+        ctx.fillText(m.label.slice(0, 28), x + 3 * px, top + (i === this.markers.length - 1 ? 10 : 22) * px);
     });
     ctx.setLineDash([]);
 
@@ -232,11 +236,20 @@ export class QsChart extends LitElement {
     return html`<figure>
       <figcaption>
         <h3>${this.label}${this.unit ? html` <small>(${this.unit})</small>` : nothing}</h3>
-        ${this.thresholds.length
-          ? html`<p class="targets"><span class="dash" aria-hidden="true"></span>${this.thresholds.map((t) => t.label).join(' · ')} <span class="breach-key">▲ at or over target</span></p>`
-          : nothing}
+        ${
+          this.thresholds.length
+            ? html`<p class="targets">
+                <span class="dash" aria-hidden="true"></span>${this.thresholds.map((t) => t.label).join(' · ')}
+                <span class="breach-key">▲ at or over target</span>
+              </p>`
+            : nothing
+        }
       </figcaption>
-      <div class="plot" role="img" aria-label=${`${this.label}${this.unit ? ` in ${this.unit}` : ''}: ${this.series.map((s) => s.label).join(', ')}`}></div>
+      <div
+        class="plot"
+        role="img"
+        aria-label=${`${this.label}${this.unit ? ` in ${this.unit}` : ''}: ${this.series.map((s) => s.label).join(', ')}`}
+      ></div>
       ${this.pending ? html`<p class="empty" role="status">Loading …</p>` : empty ? html`<p class="empty">No data in this window.</p>` : nothing}
     </figure>`;
   }

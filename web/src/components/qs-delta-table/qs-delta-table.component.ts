@@ -39,7 +39,9 @@ export class QsDeltaTable extends LitElement {
   override render() {
     if (!this.comparison) return nothing;
     return html`<table>
-      <caption>B against baseline A; Δ = B − A; rates in %, their Δ in percentage points (pp)</caption>
+      <caption>
+        B against baseline A; Δ = B − A; rates in %, their Δ in percentage points (pp)
+      </caption>
       <thead>
         <tr>
           <th scope="col">Queue</th>
@@ -55,16 +57,17 @@ export class QsDeltaTable extends LitElement {
       <tbody>
         ${this.comparison.queues.flatMap((q) =>
           Object.values(q.metrics).map(
-            (m) => html`<tr class=${`row--${m.verdict}`}>
-              <th scope="row">${q.queue}</th>
-              <td><code>${m.metric}</code></td>
-              <td class="num">${value(m.metric, m.a)}</td>
-              <td class="num">${value(m.metric, m.b)}</td>
-              <td class="num">${delta(m.metric, m.delta)}</td>
-              <td class="num">${m.deltaPct === null ? '–' : `${fmtSigned(m.deltaPct)} %`}</td>
-              <td class=${`verdict verdict--${m.verdict}`}><span aria-hidden="true">${arrow(m)}</span> ${VERDICT_WORD[m.verdict]}</td>
-              <td class="why">${m.reason}</td>
-            </tr>`,
+            (m) =>
+              html`<tr class=${`row--${m.verdict}`}>
+                <th scope="row">${q.queue}</th>
+                <td><code>${m.metric}</code></td>
+                <td class="num">${value(m.metric, m.a)}</td>
+                <td class="num">${value(m.metric, m.b)}</td>
+                <td class="num">${delta(m.metric, m.delta)}</td>
+                <td class="num">${m.deltaPct === null ? '–' : `${fmtSigned(m.deltaPct)} %`}</td>
+                <td class=${`verdict verdict--${m.verdict}`}><span aria-hidden="true">${arrow(m)}</span> ${VERDICT_WORD[m.verdict]}</td>
+                <td class="why">${m.reason}</td>
+              </tr>`,
           ),
         )}
       </tbody>

@@ -14,7 +14,14 @@ const CAUSE_TEXT: Record<Finding['cause'], string> = {
 /** One evidence value as text, its unit read from the field name (the collector's naming). */
 function evidenceValue(key: string, v: unknown): string {
   if (v === null || v === undefined) return '–';
-  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.map((e) => (typeof e === 'object' && e && 'error' in e && 'count' in e ? `${String(e.error)} (${String(e.count)}×)` : JSON.stringify(e))).join('; ');
+  if (Array.isArray(v))
+    return v.length === 0
+      ? 'none'
+      : v
+          .map((e) =>
+            typeof e === 'object' && e && 'error' in e && 'count' in e ? `${String(e.error)} (${String(e.count)}×)` : JSON.stringify(e),
+          )
+          .join('; ');
   if (typeof v !== 'number') return String(v);
   if (/Ms$/.test(key)) return `${fmtMs(v)} ms`;
   if (/Rate$/.test(key) && key !== 'arrivalRate') return fmtPct(v);
@@ -50,11 +57,19 @@ export class QsDiagnosis extends LitElement {
   private finding(f: Finding, primary: boolean) {
     return html`<div class=${primary ? 'finding' : 'finding finding--secondary'}>
       <p class="cause"><b>${primary ? 'Cause' : 'Also'}: ${f.cause}</b> — ${CAUSE_TEXT[f.cause]}</p>
-      <ul class="because">${f.because.map((b) => html`<li>${b}</li>`)}</ul>
+      <ul class="because">
+        ${f.because.map((b) => html`<li>${b}</li>`)}
+      </ul>
       <details open>
         <summary>Evidence (from SQL)</summary>
         <dl class="evidence">
-          ${Object.entries(f.evidence).map(([k, v]) => html`<div><dt>${words(k.replace(/Ms$/, ''))}</dt><dd>${evidenceValue(k, v)}</dd></div>`)}
+          ${Object.entries(f.evidence).map(
+            ([k, v]) =>
+              html`<div>
+                <dt>${words(k.replace(/Ms$/, ''))}</dt>
+                <dd>${evidenceValue(k, v)}</dd>
+              </div>`,
+          )}
         </dl>
       </details>
       <p class="recommendation"><b>Recommendation:</b> ${f.recommendation.text}</p>

@@ -46,13 +46,16 @@ export class QsRunTable extends LitElement {
 
   override render() {
     const full = this.selected.length === 2;
-    return html`
-      <div class="toolbar">
+    return html` <div class="toolbar">
         <button type="button" ?disabled=${!full} @click=${this.compare}>Compare selected runs</button>
-        <span class="hint" role="status">${this.selected.length === 0 ? 'Select two runs to compare them.' : full ? 'A is the baseline, B is compared against it.' : 'Select one more run.'}</span>
+        <span class="hint" role="status"
+          >${this.selected.length === 0 ? 'Select two runs to compare them.' : full ? 'A is the baseline, B is compared against it.' : 'Select one more run.'}</span
+        >
       </div>
       <table>
-        <caption>Runs, newest first</caption>
+        <caption>
+          Runs, newest first
+        </caption>
         <thead>
           <tr>
             <th scope="col">Compare</th>
@@ -73,7 +76,12 @@ export class QsRunTable extends LitElement {
             return html`<tr class=${pick >= 0 ? 'selected' : ''}>
               <td>
                 <label class="pick">
-                  <input type="checkbox" .checked=${pick >= 0} ?disabled=${full && pick < 0} @change=${(e: Event) => this.toggle(run.id, (e.target as HTMLInputElement).checked)} />
+                  <input
+                    type="checkbox"
+                    .checked=${pick >= 0}
+                    ?disabled=${full && pick < 0}
+                    @change=${(e: Event) => this.toggle(run.id, (e.target as HTMLInputElement).checked)}
+                  />
                   <span class="sr-only">Select ${run.name} for comparison</span>
                   ${pick >= 0 ? html`<span class="badge">${pick === 0 ? 'A' : 'B'}</span>` : nothing}
                 </label>

@@ -31,11 +31,13 @@ export class QsStat extends LitElement {
     return html`<div class="stat ${this.breach ? 'stat--breach' : ''}">
       <span class="stat__value"><slot>–</slot>${this.unit ? html`<span class="stat__unit"> ${this.unit}</span>` : nothing}</span>
       <span class="stat__label">${this.label}</span>
-      ${this.breach
-        ? html`<span class="stat__breach"><span aria-hidden="true">▲ </span>over target${this.target ? ` (${this.target})` : ''}</span>`
-        : this.target
-          ? html`<span class="stat__target">${this.target}</span>`
-          : nothing}
+      ${
+        this.breach
+          ? html`<span class="stat__breach"><span aria-hidden="true">▲ </span>over target${this.target ? ` (${this.target})` : ''}</span>`
+          : this.target
+            ? html`<span class="stat__target">${this.target}</span>`
+            : nothing
+      }
     </div>`;
   }
 }

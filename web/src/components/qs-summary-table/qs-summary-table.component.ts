@@ -32,7 +32,9 @@ export class QsSummaryTable extends LitElement {
   override render() {
     if (this.queues.length === 0) return nothing;
     return html`<table>
-      <caption>Per queue; latencies in ms, end to end (enqueued → finished)</caption>
+      <caption>
+        Per queue; latencies in ms, end to end (enqueued → finished)
+      </caption>
       <thead>
         <tr>
           <th scope="col">Queue</th>
@@ -53,22 +55,23 @@ export class QsSummaryTable extends LitElement {
       </thead>
       <tbody>
         ${this.queues.map(
-          (q) => html`<tr>
-            <th scope="row">${q.queue}</th>
-            <td class="num">${q.jobs}</td>
-            <td class="num">${q.completed}</td>
-            <td class="num">${fmtNum(q.throughput)}</td>
-            <td class="num">${fmtMs(q.latency.p50)}</td>
-            <td class="num">${fmtMs(q.latency.p95)}</td>
-            <td class="num">${fmtMs(q.latency.p99)}</td>
-            <td class="num">${fmtMs(q.wait.p95)}</td>
-            <td class="num">${fmtMs(q.run.p95)}</td>
-            <td class="num">${q.retries} <small>(${fmtPct(q.retryRate)})</small></td>
-            <td class="num">${q.failed} <small>(${fmtPct(q.failureRate)})</small></td>
-            <td class="num">${q.stalled}</td>
-            <td class="num">${q.peakDepth?.waiting ?? '–'}</td>
-            ${this.slo(q)}
-          </tr>`,
+          (q) =>
+            html`<tr>
+              <th scope="row">${q.queue}</th>
+              <td class="num">${q.jobs}</td>
+              <td class="num">${q.completed}</td>
+              <td class="num">${fmtNum(q.throughput)}</td>
+              <td class="num">${fmtMs(q.latency.p50)}</td>
+              <td class="num">${fmtMs(q.latency.p95)}</td>
+              <td class="num">${fmtMs(q.latency.p99)}</td>
+              <td class="num">${fmtMs(q.wait.p95)}</td>
+              <td class="num">${fmtMs(q.run.p95)}</td>
+              <td class="num">${q.retries} <small>(${fmtPct(q.retryRate)})</small></td>
+              <td class="num">${q.failed} <small>(${fmtPct(q.failureRate)})</small></td>
+              <td class="num">${q.stalled}</td>
+              <td class="num">${q.peakDepth?.waiting ?? '–'}</td>
+              ${this.slo(q)}
+            </tr>`,
         )}
       </tbody>
     </table>`;

@@ -33,7 +33,10 @@ export class QsComparePage extends LitElement {
     task: async ([a, b], { signal }) => {
       if (!a || !b) return initialState;
       // The overlay is optional: a failed time series leaves the delta table standing.
-      const series = (id: string) => api.timeseries(id, 'latency', signal).catch((err: unknown) => (signal.aborted ? Promise.reject(err) : err instanceof Error ? err : new Error(String(err))));
+      const series = (id: string) =>
+        api
+          .timeseries(id, 'latency', signal)
+          .catch((err: unknown) => (signal.aborted ? Promise.reject(err) : err instanceof Error ? err : new Error(String(err))));
       const [comparison, la, lb] = await Promise.all([api.compare(a, b, signal), series(a), series(b)]);
       return { comparison, la, lb };
     },
@@ -64,9 +67,15 @@ export class QsComparePage extends LitElement {
       <h1 tabindex="-1">Compare runs</h1>
       <dl class="runs">
         <dt>A (baseline)</dt>
-        <dd><a href=${href.run(a.run.id)}>${a.run.name}</a> · ${a.run.scenario ?? '–'} · started ${fmtTime(a.run.startedAt)} · SLO <span class=${`verdict verdict--${a.verdict}`}>${VERDICT_TEXT[a.verdict]}</span></dd>
+        <dd>
+          <a href=${href.run(a.run.id)}>${a.run.name}</a> · ${a.run.scenario ?? '–'} · started ${fmtTime(a.run.startedAt)} · SLO
+          <span class=${`verdict verdict--${a.verdict}`}>${VERDICT_TEXT[a.verdict]}</span>
+        </dd>
         <dt>B</dt>
-        <dd><a href=${href.run(b.run.id)}>${b.run.name}</a> · ${b.run.scenario ?? '–'} · started ${fmtTime(b.run.startedAt)} · SLO <span class=${`verdict verdict--${b.verdict}`}>${VERDICT_TEXT[b.verdict]}</span></dd>
+        <dd>
+          <a href=${href.run(b.run.id)}>${b.run.name}</a> · ${b.run.scenario ?? '–'} · started ${fmtTime(b.run.startedAt)} · SLO
+          <span class=${`verdict verdict--${b.verdict}`}>${VERDICT_TEXT[b.verdict]}</span>
+        </dd>
       </dl>
       <div class="actions">
         <a class="button" href=${href.compare(b.run.id, a.run.id)}>Swap A and B</a>
@@ -79,11 +88,13 @@ export class QsComparePage extends LitElement {
         <p class="muted">${comparison.rule}</p>
       </details>
       <h2>Latency p95 over the run, aligned on seconds since each run's start</h2>
-      ${la instanceof Error || lb instanceof Error
-        ? html`<p class="error">The latency time series could not be loaded: ${(la instanceof Error ? la : (lb as Error)).message}</p>`
-        : comparison.queues.length === 0
-          ? html`<div class="empty">Neither run has job events.</div>`
-          : html`<div class="grid">${comparison.queues.map((q) => this.overlay(q.queue, la, lb, q))}</div>`}
+      ${
+        la instanceof Error || lb instanceof Error
+          ? html`<p class="error">The latency time series could not be loaded: ${(la instanceof Error ? la : (lb as Error)).message}</p>`
+          : comparison.queues.length === 0
+            ? html`<div class="empty">Neither run has job events.</div>`
+            : html`<div class="grid">${comparison.queues.map((q) => this.overlay(q.queue, la, lb, q))}</div>`
+      }
     `;
   }
 
@@ -93,7 +104,9 @@ export class QsComparePage extends LitElement {
         <div class="empty">Pick two runs on the <a href=${href.runs()}>runs page</a>.</div>`;
     return this.data.render({
       initial: () => nothing,
-      pending: () => html`<h1 tabindex="-1">Compare runs</h1><p class="muted" role="status">Comparing …</p>`,
+      pending: () =>
+        html`<h1 tabindex="-1">Compare runs</h1>
+          <p class="muted" role="status">Comparing …</p>`,
       error: (e) =>
         html`<h1 tabindex="-1">Compare runs</h1>
           <p class="error" role="alert">${e instanceof Error ? e.message : String(e)}</p>

@@ -86,7 +86,8 @@ export class QsRunPage extends LitElement {
       <h1 tabindex="-1">${r.name}</h1>
       <p class="meta">
         Scenario ${r.scenario ?? '–'} · engine ${r.engine ?? '–'} · ${r.status} · started ${fmtTime(r.startedAt)} ·
-        ${r.endedAt ? html`ended ${fmtTime(r.endedAt)} · duration ${fmtElapsed(r.startedAt, r.endedAt)}` : html`running for ${fmtElapsed(r.startedAt, null)}`} · ${s.jobs} jobs · id
+        ${r.endedAt ? html`ended ${fmtTime(r.endedAt)} · duration ${fmtElapsed(r.startedAt, r.endedAt)}` : html`running for ${fmtElapsed(r.startedAt, null)}`}
+        · ${s.jobs} jobs · id
         <code>${r.id}</code>
       </p>
       <p>Overall SLO verdict: <strong class=${`verdict verdict--${s.verdict}`}>${VERDICT_TEXT[s.verdict]}</strong></p>
@@ -103,19 +104,23 @@ export class QsRunPage extends LitElement {
   private client(s: RunSummary) {
     const c = s.client.summary;
     const t = s.client.perSecond[0];
-    if (!c && !t) return html`<h2>Client side</h2><p class="muted">No load-generator numbers were posted for this run.</p>`;
+    if (!c && !t)
+      return html`<h2>Client side</h2>
+        <p class="muted">No load-generator numbers were posted for this run.</p>`;
     return html`<h2>Client side${c ? ` (${c.source})` : t ? ` (${t.source})` : ''}</h2>
       <div class="stats" role="group" aria-label="Client side">
         <qs-stat label="HTTP requests">${String(c?.requests ?? t?.requests ?? '–')}</qs-stat>
         <qs-stat label="requests" unit="/s">${fmtNum(c?.reqPerSec ?? t?.reqPerSec, 0)}</qs-stat>
         <qs-stat label="errors">${String(c?.errors ?? t?.errors ?? '–')}</qs-stat>
         ${t ? html`<qs-stat label="peak virtual users">${String(t.peakVus)}</qs-stat>` : nothing}
-        ${c
-          ? html`<qs-stat label="HTTP p50" unit="ms">${fmtMs(c.p50Ms)}</qs-stat>
-              <qs-stat label="HTTP p95" unit="ms">${fmtMs(c.p95Ms)}</qs-stat>
-              <qs-stat label="HTTP p99" unit="ms">${fmtMs(c.p99Ms)}</qs-stat>`
-          : html`<qs-stat label="worst-second HTTP p95" unit="ms">${fmtMs(t?.worstSecondP95Ms)}</qs-stat>
-              <qs-stat label="worst-second HTTP p99" unit="ms">${fmtMs(t?.worstSecondP99Ms)}</qs-stat>`}
+        ${
+          c
+            ? html`<qs-stat label="HTTP p50" unit="ms">${fmtMs(c.p50Ms)}</qs-stat>
+                <qs-stat label="HTTP p95" unit="ms">${fmtMs(c.p95Ms)}</qs-stat>
+                <qs-stat label="HTTP p99" unit="ms">${fmtMs(c.p99Ms)}</qs-stat>`
+            : html`<qs-stat label="worst-second HTTP p95" unit="ms">${fmtMs(t?.worstSecondP95Ms)}</qs-stat>
+                <qs-stat label="worst-second HTTP p99" unit="ms">${fmtMs(t?.worstSecondP99Ms)}</qs-stat>`
+        }
       </div>`;
   }
 
@@ -127,31 +132,51 @@ export class QsRunPage extends LitElement {
     const xs = loadOk ? loadOk.ts.map((t) => t / 1000) : [];
     const showLoad = !!loadOk && (hasValues(loadOk.series['client.rps']) || hasValues(loadOk.series['client.p95']));
     return html`<div class="grid">
-      ${QUEUE_CHARTS.map((c) => {
-        const ts = series?.[c.metric];
-        if (ts instanceof Error) return html`<div class="panel"><h3>${c.label}</h3><p class="error">Could not load: ${ts.message}</p></div>`;
-        if (!ts) return html`<qs-chart label=${c.label} unit=${c.unit} pending></qs-chart>`;
-        const d = byQueue(ts, c.stat, queues, summary, c.slo);
-        return html`<qs-chart label=${c.label} unit=${c.unit} sync=${sync} .series=${d.series} .data=${d.data} .thresholds=${d.thresholds}></qs-chart>`;
-      })}
-      ${showLoad
-        ? html`<qs-chart
-              label="Client requests and virtual users"
-              sync=${sync}
-              .series=${[{ label: 'requests/s', color: colorAt(0) }, { label: 'VUs', color: colorAt(1) }, { label: 'errors/s', color: colorAt(6) }]}
-              .data=${[xs, loadOk.series['client.rps'] ?? [], loadOk.series['client.vus'] ?? [], loadOk.series['client.errors'] ?? []] as uPlot.AlignedData}
-            ></qs-chart>
-            <qs-chart
-              label="Client HTTP latency (worst second in each bucket)"
-              unit="ms"
-              sync=${sync}
-              .series=${[{ label: 'p95', color: colorAt(0) }, { label: 'p99', color: colorAt(1) }]}
-              .data=${[xs, loadOk.series['client.p95'] ?? [], loadOk.series['client.p99'] ?? []] as uPlot.AlignedData}
-            ></qs-chart>`
-        : nothing}
-    </div>
-    ${load instanceof Error ? html`<p class="error">Client time series could not be loaded: ${load.message}</p>` : nothing}
-    ${loadOk && !showLoad ? html`<p class="muted">No per-second client numbers were stored for this run.</p>` : nothing}`;
+        ${QUEUE_CHARTS.map((c) => {
+          const ts = series?.[c.metric];
+          if (ts instanceof Error)
+            return html`<div class="panel">
+              <h3>${c.label}</h3>
+              <p class="error">Could not load: ${ts.message}</p>
+            </div>`;
+          if (!ts) return html`<qs-chart label=${c.label} unit=${c.unit} pending></qs-chart>`;
+          const d = byQueue(ts, c.stat, queues, summary, c.slo);
+          return html`<qs-chart
+            label=${c.label}
+            unit=${c.unit}
+            sync=${sync}
+            .series=${d.series}
+            .data=${d.data}
+            .thresholds=${d.thresholds}
+          ></qs-chart>`;
+        })}
+        ${
+          showLoad
+            ? html`<qs-chart
+                  label="Client requests and virtual users"
+                  sync=${sync}
+                  .series=${[
+                    { label: 'requests/s', color: colorAt(0) },
+                    { label: 'VUs', color: colorAt(1) },
+                    { label: 'errors/s', color: colorAt(6) },
+                  ]}
+                  .data=${[xs, loadOk.series['client.rps'] ?? [], loadOk.series['client.vus'] ?? [], loadOk.series['client.errors'] ?? []] as uPlot.AlignedData}
+                ></qs-chart>
+                <qs-chart
+                  label="Client HTTP latency (worst second in each bucket)"
+                  unit="ms"
+                  sync=${sync}
+                  .series=${[
+                    { label: 'p95', color: colorAt(0) },
+                    { label: 'p99', color: colorAt(1) },
+                  ]}
+                  .data=${[xs, loadOk.series['client.p95'] ?? [], loadOk.series['client.p99'] ?? []] as uPlot.AlignedData}
+                ></qs-chart>`
+            : nothing
+        }
+      </div>
+      ${load instanceof Error ? html`<p class="error">Client time series could not be loaded: ${load.message}</p>` : nothing}
+      ${loadOk && !showLoad ? html`<p class="muted">No per-second client numbers were stored for this run.</p>` : nothing}`;
   }
 
   private page({ summary, diagnosis }: { summary: RunSummary; diagnosis: RunDiagnosis }) {
@@ -163,7 +188,9 @@ export class QsRunPage extends LitElement {
       <h2>Diagnosis</h2>
       <qs-diagnosis .diagnosis=${diagnosis}></qs-diagnosis>
       <h2>Over time</h2>
-      <p class="meta">From the run's start to its end${summary.run.endedAt ? '' : ' (now: the run is still going)'}; dashed lines: SLO targets.</p>
+      <p class="meta">
+        From the run's start to its end${summary.run.endedAt ? '' : ' (now: the run is still going)'}; dashed lines: SLO targets.
+      </p>
       ${this.chartGrid(summary, this.charts.value)}
     `;
   }
@@ -172,7 +199,11 @@ export class QsRunPage extends LitElement {
     return this.core.render({
       initial: () => nothing,
       // A refresh keeps the page on screen while the new numbers load.
-      pending: () => (this.core.value ? this.page(this.core.value) : html`<h1 tabindex="-1">Run</h1><p class="muted" role="status">Loading run ${this.runId} …</p>`),
+      pending: () =>
+        this.core.value
+          ? this.page(this.core.value)
+          : html`<h1 tabindex="-1">Run</h1>
+              <p class="muted" role="status">Loading run ${this.runId} …</p>`,
       error: (e) =>
         html`<h1 tabindex="-1">Run</h1>
           <p class="error" role="alert">${e instanceof Error ? e.message : String(e)}</p>

@@ -66,7 +66,10 @@ export class QsRunsPage extends LitElement {
         <button type="button" ?disabled=${last >= p.total} @click=${() => (this.offset = p.offset + PAGE_SIZE)}>Older →</button>
         <button type="button" @click=${this.refresh}>Refresh</button>
       </div>
-      <qs-run-table .rows=${rows} @qs-compare-select=${(e: CustomEvent<CompareSelectDetail>) => (location.hash = href.compare(e.detail.a, e.detail.b))}></qs-run-table>
+      <qs-run-table
+        .rows=${rows}
+        @qs-compare-select=${(e: CustomEvent<CompareSelectDetail>) => (location.hash = href.compare(e.detail.a, e.detail.b))}
+      ></qs-run-table>
     `;
   }
 

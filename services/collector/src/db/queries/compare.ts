@@ -50,7 +50,12 @@ export async function percentileIntervals(
     await Promise.all(
       columns.map(async (column) => {
         const mine = specs.filter((s) => s.column === column);
-        const stats = await durationStats(db, column, where, mine.flatMap((s) => [s.q, s.qLo, s.qHi]));
+        const stats = await durationStats(
+          db,
+          column,
+          where,
+          mine.flatMap((s) => [s.q, s.qLo, s.qHi]),
+        );
         return [column, { mine, values: stats.get(where.queue)?.values ?? [] }] as const;
       }),
     ),

@@ -41,7 +41,9 @@ export async function durationStats(
 ): Promise<Map<string, DurationStats>> {
   for (const q of quantiles) if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile ${q} is not in [0, 1]`);
   const view = sql.table(VIEWS[column]);
-  const picks = quantiles.map((q, i) => sql`min(CASE WHEN cum >= greatest(1, ceil(${sql.lit(q)} * cnt)) THEN v END) AS ${sql.ref(`q${i}`)}`);
+  const picks = quantiles.map(
+    (q, i) => sql`min(CASE WHEN cum >= greatest(1, ceil(${sql.lit(q)} * cnt)) THEN v END) AS ${sql.ref(`q${i}`)}`,
+  );
   const byQueue = where.queue === undefined ? sql`` : sql`AND queue = ${where.queue}`;
   const { rows } = await sql<Record<string, number | string | null>>`
     SELECT queue, max(cnt) AS n, sum(total) AS total, max(hi) AS max ${picks.length ? sql`, ${sql.join(picks)}` : sql``}
@@ -60,7 +62,12 @@ export async function durationStats(
   return new Map(
     rows.map((r) => [
       String(r.queue),
-      { n: Number(r.n ?? 0), total: Number(r.total ?? 0), max: num(r.max as number | null), values: quantiles.map((_, i) => num(r[`q${i}`] as number | null)) },
+      {
+        n: Number(r.n ?? 0),
+        total: Number(r.total ?? 0),
+        max: num(r.max as number | null),
+        values: quantiles.map((_, i) => num(r[`q${i}`] as number | null)),
+      },
     ]),
   );
 }

@@ -6,7 +6,12 @@ import type { Database, JobEventsTable } from '../database.js';
  * Every `job_events` row of a run in time order, streamed in chunks of `chunkSize` rows (a run can
  * hold millions). Columns in contract order; `ts` as a Date (UTC).
  */
-export function streamRunEvents(db: Kysely<Database>, runId: string, window: { from: string; to: string }, chunkSize = 2000): AsyncIterableIterator<JobEventsTable> {
+export function streamRunEvents(
+  db: Kysely<Database>,
+  runId: string,
+  window: { from: string; to: string },
+  chunkSize = 2000,
+): AsyncIterableIterator<JobEventsTable> {
   return db
     .selectFrom('job_events')
     .select([...JOB_EVENT_COLUMNS])

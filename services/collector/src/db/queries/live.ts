@@ -58,7 +58,10 @@ export async function workerSeconds(db: Kysely<Database>, w: LiveWindow): Promis
 }
 
 /** Sampled waiting jobs per queue per second (the collector's samplers), for one namespace. */
-export async function depthSeconds(db: Kysely<Database>, w: LiveWindow & { namespace: string }): Promise<{ ts: Date; queue: string; waiting: number }[]> {
+export async function depthSeconds(
+  db: Kysely<Database>,
+  w: LiveWindow & { namespace: string },
+): Promise<{ ts: Date; queue: string; waiting: number }[]> {
   const { rows } = await sql<{ ts: Date; queue: string; waiting: number }>`
     SELECT ts, queue, waiting FROM queue_depth
     WHERE namespace = ${w.namespace} AND ts >= ${w.from} AND ts < ${w.to}`.execute(db);
@@ -66,7 +69,10 @@ export async function depthSeconds(db: Kysely<Database>, w: LiveWindow & { names
 }
 
 /** Sampled Redis health per second: ops/s, used memory (bytes), PING round trip (ms). */
-export async function redisSeconds(db: Kysely<Database>, w: LiveWindow & { redis: string }): Promise<{ ts: Date; ops_per_sec: number; used_memory_bytes: number; ping_ms: number }[]> {
+export async function redisSeconds(
+  db: Kysely<Database>,
+  w: LiveWindow & { redis: string },
+): Promise<{ ts: Date; ops_per_sec: number; used_memory_bytes: number; ping_ms: number }[]> {
   const { rows } = await sql<{ ts: Date; ops_per_sec: number; used_memory_bytes: number; ping_ms: number }>`
     SELECT ts, ops_per_sec, used_memory_bytes, ping_ms FROM redis_stats
     WHERE redis = ${w.redis} AND ts >= ${w.from} AND ts < ${w.to}`.execute(db);
@@ -77,7 +83,10 @@ export async function redisSeconds(db: Kysely<Database>, w: LiveWindow & { redis
 export async function runActivity(
   db: Kysely<Database>,
   w: LiveWindow,
-): Promise<{ markers: { ts: Date; id: string; name: string; ended_at: Date | null }[]; active: { ts: Date; id: string; name: string; scenario: string | null; engine: string | null; vus: number | null } | null }> {
+): Promise<{
+  markers: { ts: Date; id: string; name: string; ended_at: Date | null }[];
+  active: { ts: Date; id: string; name: string; scenario: string | null; engine: string | null; vus: number | null } | null;
+}> {
   const [markers, active] = await Promise.all([
     sql<{ ts: Date; id: string; name: string; ended_at: Date | null }>`
       SELECT ts, id, name, ended_at FROM runs

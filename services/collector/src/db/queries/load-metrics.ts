@@ -39,7 +39,9 @@ export async function writeLoadMetrics(ilpConf: string, runId: string, source: s
 
 /** Client-side totals of a run from `load_metrics` (see LoadTotals in contracts). */
 export async function loadTotals(db: Kysely<Database>, runId: string, window: { from: string; to: string }): Promise<LoadTotals[]> {
-  const { rows } = await sql<LoadTotals & { req_per_sec: number | null; peak_vus: number; worst_p95: number | null; worst_p99: number | null }>`
+  const { rows } = await sql<
+    LoadTotals & { req_per_sec: number | null; peak_vus: number; worst_p95: number | null; worst_p99: number | null }
+  >`
     SELECT source, count() AS seconds, sum(requests) AS requests, sum(accepted) AS accepted, sum(errors) AS errors,
            sum(timeouts) AS timeouts, max(vus) AS peak_vus, sum(requests) / cast(count() AS double) AS req_per_sec,
            max(p95_ms) AS worst_p95, max(p99_ms) AS worst_p99

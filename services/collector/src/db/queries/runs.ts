@@ -33,12 +33,17 @@ function toRun(row: RunRow): Run {
 export async function writeRun(db: Kysely<Database>, run: Run): Promise<void> {
   await sql`INSERT INTO runs (ts, id, name, scenario, engine, status, config, ended_at, client_summary)
     VALUES (${run.startedAt}, ${run.id}, ${run.name}, ${run.scenario}, ${run.engine},
-            ${run.status}, ${JSON.stringify(run.config)}, ${run.endedAt}, ${run.clientSummary ? JSON.stringify(run.clientSummary) : null})`.execute(db);
+            ${run.status}, ${JSON.stringify(run.config)}, ${run.endedAt}, ${run.clientSummary ? JSON.stringify(run.clientSummary) : null})`.execute(
+    db,
+  );
 }
 
 /** One run by id, or undefined. */
 export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
-  const { rows } = await sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at, client_summary FROM runs WHERE id = ${id} LIMIT 1`.execute(db);
+  const { rows } =
+    await sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at, client_summary FROM runs WHERE id = ${id} LIMIT 1`.execute(
+      db,
+    );
   return rows[0] ? toRun(rows[0]) : undefined;
 }
 
@@ -47,7 +52,9 @@ export async function listRuns(db: Kysely<Database>, page: { limit: number; offs
   const lo = page.offset;
   const hi = page.offset + page.limit;
   const [{ rows }, count] = await Promise.all([
-    sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at, client_summary FROM runs ORDER BY ts DESC LIMIT ${lo}, ${hi}`.execute(db),
+    sql<RunRow>`SELECT ts, id, name, scenario, engine, status, config, ended_at, client_summary FROM runs ORDER BY ts DESC LIMIT ${lo}, ${hi}`.execute(
+      db,
+    ),
     sql<{ n: number }>`SELECT count() AS n FROM runs`.execute(db),
   ]);
   return { runs: rows.map(toRun), total: count.rows[0]?.n ?? 0 };
@@ -57,7 +64,12 @@ export async function listRuns(db: Kysely<Database>, page: { limit: number; offs
  * Poll until `check(run)` holds for the stored run, so the API can read its own writes: QuestDB
  * makes a WAL commit visible only once it is applied (usually well under a second).
  */
-export async function waitForRun(db: Kysely<Database>, id: string, check: (run: Run) => boolean, timeoutMs = 10_000): Promise<Run | undefined> {
+export async function waitForRun(
+  db: Kysely<Database>,
+  id: string,
+  check: (run: Run) => boolean,
+  timeoutMs = 10_000,
+): Promise<Run | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await getRun(db, id);

@@ -61,7 +61,12 @@ export async function queueStats(db: Kysely<Database>, runId: string, window: { 
     durationStats(db, 'wait_ms', { runId, window }, quantiles),
     durationStats(db, 'run_ms', { runId, window }, quantiles),
   ]);
-  const percentiles = (s: DurationStats | undefined): Percentiles => ({ p50: s?.values[0] ?? null, p95: s?.values[1] ?? null, p99: s?.values[2] ?? null, max: s?.max ?? null });
+  const percentiles = (s: DurationStats | undefined): Percentiles => ({
+    p50: s?.values[0] ?? null,
+    p95: s?.values[1] ?? null,
+    p99: s?.values[2] ?? null,
+    max: s?.max ?? null,
+  });
   return counts.rows.map((r) => {
     const runs = run.get(r.queue);
     const span = num(r.span_s);
@@ -90,7 +95,10 @@ export async function queueStats(db: Kysely<Database>, runId: string, window: { 
 }
 
 /** Highest sampled depth per queue in [from, to]: waiting, delayed and active jobs (counts). */
-export async function peakDepth(db: Kysely<Database>, q: { namespace: string; from: string; to: string }): Promise<Map<string, { waiting: number; delayed: number; active: number }>> {
+export async function peakDepth(
+  db: Kysely<Database>,
+  q: { namespace: string; from: string; to: string },
+): Promise<Map<string, { waiting: number; delayed: number; active: number }>> {
   const { rows } = await sql<{ queue: string; waiting: number; delayed: number; active: number }>`
     SELECT queue, max(waiting) AS waiting, max(delayed) AS delayed, max(active) AS active
     FROM queue_depth

@@ -62,7 +62,8 @@ export function bucketCount(from: Date, to: Date, stepSeconds: number): number {
 }
 
 function grid(q: SeriesQuery): Grid {
-  if (!(STEP_SECONDS as readonly number[]).includes(q.stepSeconds)) throw new RangeError(`step ${q.stepSeconds}s is not one of ${STEP_SECONDS.join(', ')}`);
+  if (!(STEP_SECONDS as readonly number[]).includes(q.stepSeconds))
+    throw new RangeError(`step ${q.stepSeconds}s is not one of ${STEP_SECONDS.join(', ')}`);
   if (!Number.isFinite(q.from.getTime()) || !Number.isFinite(q.to.getTime())) throw new RangeError('from and to must be valid dates');
   const n = bucketCount(q.from, q.to, q.stepSeconds);
   if (n > MAX_BUCKETS) throw new RangeError(`${n} buckets exceed ${MAX_BUCKETS}`);
@@ -226,7 +227,13 @@ export async function redis(db: Kysely<Database>, q: SeriesQuery & { redis: stri
     FROM redis_stats
     WHERE redis = ${q.redis} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
     SAMPLE BY ${g.step} FROM ${g.fromLit} TO ${g.toLit} FILL(NULL) ALIGN TO CALENDAR`.execute(db);
-  const stats = { ops_per_sec: 'ops_per_sec', used_memory_bytes: 'used_memory_bytes', connected_clients: 'connected_clients', ping_ms: 'ping_ms', ping_ms_max: 'ping_ms_max' };
+  const stats = {
+    ops_per_sec: 'ops_per_sec',
+    used_memory_bytes: 'used_memory_bytes',
+    connected_clients: 'connected_clients',
+    ping_ms: 'ping_ms',
+    ping_ms_max: 'ping_ms_max',
+  };
   pivot(g, out.series, 'redis', stats, rows);
   return out;
 }

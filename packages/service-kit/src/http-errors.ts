@@ -1,4 +1,10 @@
-/** Errors the collector maps to HTTP in one place (plugins/errors.ts). */
+/**
+ * HTTP error types of the Fastify services, mapped to responses in one place: the error handler
+ * in `error-handler.ts` (STYLE R6). A service's own errors (an unknown queue, a reused
+ * idempotency key) extend these in that service's `src/errors.ts`.
+ */
+
+/** An error that becomes a response with this `statusCode` and machine-readable `code`. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
@@ -9,7 +15,7 @@ export class HttpError extends Error {
   }
 }
 
-/** 503: a dependency (Redis) cannot take the job right now; nothing was acknowledged. */
+/** 503: a dependency (Redis, QuestDB) cannot serve the request right now; nothing was acknowledged. */
 export class DependencyUnavailableError extends HttpError {
   override name = 'DependencyUnavailableError';
   constructor(dependency: string, reason: string) {
@@ -17,7 +23,7 @@ export class DependencyUnavailableError extends HttpError {
   }
 }
 
-/** 404: a resource named in the path does not exist. */
+/** 404: a resource named in the path does not exist; `what` names it, e.g. `run 'r-1'`. */
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
   constructor(what: string) {

@@ -1,0 +1,9 @@
+/**
+ * @queuescope/service-kit: what the Fastify services (producer, collector) share and the browser
+ * must never load. Wire types and config stay in @queuescope/contracts.
+ */
+export { DependencyUnavailableError, HttpError, NotFoundError } from './http-errors.js';
+export { default as errorHandler, validationMessage, type ErrorHandlerOptions } from './error-handler.js';
+export { loggerOptions, type LoggerOptions } from './logger.js';
+export { runServer, type RunServerOptions } from './run-server.js';
+export { TimeoutError, withTimeout, withTimeoutOr } from './timeout.js';
