@@ -27,18 +27,25 @@ export async function startStack(overrides: Record<string, string>, workers: num
   const producerUrl = `http://127.0.0.1:${producerPort}`;
   const collectorUrl = `http://127.0.0.1:${collectorPort}`;
   const procs: ServiceProcess[] = [];
-  const collector = spawnService('collector', env);
-  procs.push(collector);
-  await waitForHttp(`${collectorUrl}/readyz`, collector);
   const addWorkers = (n: number, extraEnv: Record<string, string> = {}): ServiceProcess[] => {
     const started = Array.from({ length: n }, () => spawnService('worker', { ...env, ...extraEnv }));
     procs.push(...started);
     return started;
   };
-  addWorkers(workers);
-  const producer = spawnService('producer', env);
-  procs.push(producer);
-  await waitForHttp(`${producerUrl}/readyz`, producer);
+  try {
+    const collector = spawnService('collector', env);
+    procs.push(collector);
+    await waitForHttp(`${collectorUrl}/readyz`, collector);
+    addWorkers(workers);
+    const producer = spawnService('producer', env);
+    procs.push(producer);
+    await waitForHttp(`${producerUrl}/readyz`, producer);
+  } catch (err) {
+    // A stack that did not come up is killed here: its test fails, and nothing it started lives on
+    // to write into the next test's (or the next run's) Redis and QuestDB.
+    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+    throw err;
+  }
   return {
     env,
     config,
