@@ -14,7 +14,9 @@ import { spawnService, waitFor, waitForHttp } from '../support/processes.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
 
-const JOBS = 1500;
+// 15 s of load: the replacement (a cold tsx start, several seconds on a slow machine) is up well
+// before the load ends, so there is load left for it to take.
+const JOBS = 3000;
 const RATE = 200;
 
 describe('fault: producer SIGKILLed mid-request under load', () => {
@@ -44,14 +46,16 @@ describe('fault: producer SIGKILLed mid-request under load', () => {
     // Mid-run: a third accepted, more requests on the wire.
     await waitFor('a third of the load accepted', () => progress.accepted >= JOBS / 3, 30_000, 5);
     expect(await producer.kill('SIGKILL')).toBe('SIGKILL');
+    const acceptedBeforeKill = progress.accepted;
     await new Promise((r) => setTimeout(r, 1000));
     const replacement = spawnService('producer', stack.env);
     stack.procs.push(replacement);
     await waitForHttp(`${stack.producerUrl}/readyz`, replacement);
     load = await running;
-    // The kill must have been felt: some requests got no answer, and most were accepted.
+    // The kill must have been felt (some requests got no answer), and the new producer took the
+    // load: it accepted a good share of the jobs sent after it came up.
     expect(load.statuses.get(0) ?? 0).toBeGreaterThan(0);
-    expect(acceptedCount(load)).toBeGreaterThan(JOBS / 2);
+    expect(acceptedCount(load) - acceptedBeforeKill).toBeGreaterThan(JOBS / 10);
     expect([...load.statuses.keys()].filter((s) => s !== 0 && s !== 202)).toEqual([]);
   });
 
