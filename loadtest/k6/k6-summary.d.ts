@@ -2,6 +2,3 @@
 declare module 'https://jslib.k6.io/k6-summary/0.0.2/index.js' {
   export function textSummary(data: Record<string, unknown>, options?: { indent?: string; enableColors?: boolean }): string;
 }
-
-/** k6 provides `console` as a global; @types/k6 does not declare it. */
-declare const console: { log(...args: unknown[]): void; error(...args: unknown[]): void };

@@ -1,9 +1,10 @@
 /**
  * k6 script for every queuescope scenario, run unchanged with:
  *   k6 run loadtest/k6/run.ts -e BASE_URL=http://127.0.0.1:3000 -e RUN_ID=<id> -e SCENARIO=heavy \
- *     [-e COLLECTOR_URL=http://127.0.0.1:3001] [-e DURATION_MS=30000] [-e VUS=500] [--out json=results.json]
- * (`npm run loadtest` does this when k6 is on PATH.) Scenarios and SLO targets come from the same
- * files the built-in engine and the services read.
+ *     [-e SUMMARY_PATH=summary.json] [-e DURATION_MS=30000] [-e VUS=500] [--out json=results.json]
+ * (`npm run loadtest` does this when k6 is on PATH, and stores the per-second stream and the
+ * summary on the run.) Scenarios and SLO targets come from the same files the built-in engine and
+ * the services read.
  */
 import { sleep } from 'k6';
 import http from 'k6/http';
@@ -13,7 +14,8 @@ import { QUEUE_PROFILES } from '../../packages/contracts/src/queues.ts';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:3000';
 const RUN_ID = __ENV.RUN_ID || '';
-const COLLECTOR_URL = __ENV.COLLECTOR_URL || '';
+/** Where handleSummary writes k6's summary data as JSON; the runner reads it (loadtest/src/k6/runner.ts). */
+const SUMMARY_PATH = __ENV.SUMMARY_PATH || '';
 const scenario = scaleStages(getScenario(__ENV.SCENARIO || 'smoke'), {
   durationMs: __ENV.DURATION_MS ? Number(__ENV.DURATION_MS) : undefined,
   vus: __ENV.VUS ? Number(__ENV.VUS) : undefined,
@@ -57,17 +59,12 @@ export default function (): void {
   sleep((scenario.thinkTimeMs.min + Math.random() * (scenario.thinkTimeMs.max - scenario.thinkTimeMs.min)) / 1000);
 }
 
-/** Post the end-of-test summary to the collector (it becomes the run's client summary) and print k6's usual text summary. */
+/**
+ * Print k6's usual text summary and, with SUMMARY_PATH set, write the summary data there as JSON:
+ * the runner converts it to the run's client summary (loadtest/src/k6/summary.ts) and stores it.
+ */
 export function handleSummary(data: Record<string, unknown>): Record<string, string> {
-  if (COLLECTOR_URL && RUN_ID) {
-    const res = http.post(
-      `${COLLECTOR_URL}/api/v1/runs/${encodeURIComponent(RUN_ID)}/k6-summary`,
-      JSON.stringify({ runId: RUN_ID, summary: data }),
-      {
-        headers: { 'Content-Type': 'application/json' },
-      },
-    );
-    if (res.status !== 200) console.error(`could not store the k6 summary on the collector: HTTP ${res.status} ${String(res.body)}`);
-  }
-  return { stdout: textSummary(data, { indent: ' ', enableColors: true }) };
+  const out: Record<string, string> = { stdout: textSummary(data, { indent: ' ', enableColors: true }) };
+  if (SUMMARY_PATH) out[SUMMARY_PATH] = JSON.stringify(data);
+  return out;
 }

@@ -9,14 +9,14 @@
  * 130 when interrupted (Ctrl-C finishes the run as aborted).
  */
 import { execFileSync } from 'node:child_process';
-import { QUEUE_NAMES, parseConfig } from '@queuescope/contracts';
+import { QUEUE_NAMES, parseConfig, type LoadSecond, type RunSummary } from '@queuescope/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { getScenario, scaleStages, scenarioNames, totalDurationMs } from '../scenarios/index.js';
-import { CollectorClient, type RunSummary } from './collector-client.js';
+import { CollectorClient } from './collector-client.js';
 import { parseDuration } from './duration.js';
 import { runScenario } from './engine/index.js';
-import type { LoadSecond } from './k6/json-output.js';
 import { hasK6, runK6 } from './k6/runner.js';
+import { fromK6Summary } from './k6/summary.js';
 import { Progress } from './report/progress.js';
 import { formatSummary } from './report/summary-table.js';
 
@@ -178,16 +178,21 @@ async function main(): Promise<number> {
   let k6Code = 0;
   try {
     if (k6) {
-      k6Code = await runK6({
+      const result = await runK6({
         scenario: opts.scenario,
         runId: run.id,
         baseUrl: opts.producerUrl,
-        collectorUrl: opts.collectorUrl,
         durationMs: opts.duration,
         vus: opts.vus,
         signal: abort.signal,
         onSecond,
       });
+      k6Code = result.code;
+      if (!result.summary) log('k6 wrote no summary: the run has no client summary');
+      else
+        await collector
+          .postClientSummary(run.id, fromK6Summary(result.summary))
+          .catch((err: unknown) => log(`could not store the k6 summary: ${String(err)}`));
     } else {
       const result = await runScenario({ baseUrl: opts.producerUrl, runId: run.id, scenario, signal: abort.signal, onSecond });
       await collector.postClientSummary(run.id, {

@@ -1,7 +1,5 @@
 import type { ClientSummary, IngestStatus, LoadSecond, Run, RunSummary } from '@queuescope/contracts';
 
-export type { QueueSummary, Run, RunSummary, SloCheck } from '@queuescope/contracts';
-
 /** The parts of the collector's API the runner uses; every call fails with the collector's own message. */
 export class CollectorClient {
   constructor(readonly baseUrl: string) {}

@@ -8,7 +8,8 @@ import { build } from '../../services/producer/test/helper.js';
 import { openQueues } from '../../test/support/bullmq-truth.js';
 import { testConfig, uniqueRunId } from '../../test/support/env.js';
 import type { Scenario } from '../scenarios/index.js';
-import { runScenario, type SecondStats } from '../src/engine/index.js';
+import { runScenario } from '../src/engine/index.js';
+import type { SecondStats } from '../src/engine/stats.js';
 
 const { config } = testConfig();
 

@@ -1,6 +1,6 @@
 /**
  * Issue 4: a recorded k6 `--out json` stream (k6's documented Metric/Point line format) and a
- * handleSummary payload land in `load_metrics` and on the run. k6 itself cannot run on our
+ * handleSummary payload (converted by the runner: src/k6/summary.ts) land in `load_metrics` and on the run. k6 itself cannot run on our
  * machines, so the sample is data in exactly k6's format (test/fixtures/k6-output.json).
  */
 import { readFileSync } from 'node:fs';
@@ -9,11 +9,10 @@ import { useCollector } from '../../services/collector/test/helper.js';
 import { testConfig } from '../../test/support/env.js';
 import { pollQuery } from '../../test/support/questdb.js';
 import { K6JsonAggregator } from '../src/k6/json-output.js';
+import { fromK6Summary } from '../src/k6/summary.js';
 
 const lines = readFileSync(new URL('./fixtures/k6-output.json', import.meta.url), 'utf8').split('\n');
-const handleSummaryPayload = JSON.parse(
-  readFileSync(new URL('../../services/collector/test/fixtures/k6-summary.json', import.meta.url), 'utf8'),
-);
+const handleSummaryPayload = JSON.parse(readFileSync(new URL('./fixtures/k6-summary.json', import.meta.url), 'utf8'));
 const { config } = testConfig();
 
 describe('k6 JSON output → per-second load metrics', () => {
@@ -94,8 +93,8 @@ describe('k6 JSON output → per-second load metrics', () => {
       expect(rows[0]!.p95_ms).toBeCloseTo(95, 1);
       const summary = await ctx.app.inject({
         method: 'POST',
-        url: `/api/v1/runs/${run.id}/k6-summary`,
-        payload: { runId: run.id, summary: handleSummaryPayload },
+        url: `/api/v1/runs/${run.id}/client-summary`,
+        payload: fromK6Summary(handleSummaryPayload),
       });
       expect(summary.statusCode).toBe(200);
       const stored = (await ctx.app.inject({ url: `/api/v1/runs/${run.id}` })).json();

@@ -15,9 +15,6 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { ENDPOINTS, peakVus, pickEndpoint, totalDurationMs, vusAt, type Scenario } from '../../scenarios/index.js';
 import { RunStats, type Outcome, type SecondStats } from './stats.js';
 
-export type { SecondStats } from './stats.js';
-export type { LoadSecond } from '../k6/json-output.js';
-
 export interface EngineOptions {
   /** Producer origin, e.g. `http://127.0.0.1:3000` (a path prefix is kept). */
   baseUrl: string;

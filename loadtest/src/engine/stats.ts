@@ -1,5 +1,5 @@
 import hdr from 'hdr-histogram-js';
-import type { LoadSecond } from '../k6/json-output.js';
+import type { LoadSecond } from '@queuescope/contracts';
 
 /**
  * One wall-clock second of client-side numbers, the row the collector's

@@ -1,8 +1,6 @@
 import hdr from 'hdr-histogram-js';
 import type { LoadSecond } from '@queuescope/contracts';
 
-export type { LoadSecond } from '@queuescope/contracts';
-
 /** A line of `k6 run --out json=…` (k6 docs "JSON output": `Metric` and `Point` lines). */
 interface K6Line {
   type: 'Metric' | 'Point';

@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readSync, closeSync, existsSync } from 'node:fs';
+import { mkdtempSync, openSync, readSync, readFileSync, closeSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { K6JsonAggregator, type LoadSecond } from './json-output.js';
+import type { LoadSecond } from '@queuescope/contracts';
+import { K6JsonAggregator } from './json-output.js';
+import type { K6SummaryData } from './summary.js';
 
 const SCRIPT = fileURLToPath(new URL('../../k6/run.ts', import.meta.url));
 
@@ -16,7 +18,6 @@ export interface K6Options {
   scenario: string;
   runId: string;
   baseUrl: string;
-  collectorUrl: string;
   durationMs?: number | undefined;
   vus?: number | undefined;
   signal?: AbortSignal;
@@ -24,14 +25,24 @@ export interface K6Options {
   onSecond: (s: LoadSecond) => void;
 }
 
+export interface K6Result {
+  /** k6's exit code (99: thresholds failed). */
+  code: number;
+  /** k6's handleSummary data, or null when k6 wrote none (it failed before the end of the test). */
+  summary: K6SummaryData | null;
+}
+
 /**
  * Run `loadtest/k6/run.ts` with k6, its own output on this terminal, and its `--out json` stream
- * tailed from a temp file into per-second metrics. Resolves with k6's exit code (99: thresholds
- * failed). Aborting sends SIGINT, which makes k6 stop and still print its summary.
+ * tailed from a temp file into per-second metrics. Resolves with k6's exit code and the summary
+ * data its handleSummary wrote to a temp file. Aborting sends SIGINT, which makes k6 stop and
+ * still write its summary.
  */
-export async function runK6(opts: K6Options): Promise<number> {
-  const out = join(mkdtempSync(join(tmpdir(), 'qs-k6-')), 'results.json');
-  const env = ['BASE_URL', opts.baseUrl, 'RUN_ID', opts.runId, 'SCENARIO', opts.scenario, 'COLLECTOR_URL', opts.collectorUrl];
+export async function runK6(opts: K6Options): Promise<K6Result> {
+  const dir = mkdtempSync(join(tmpdir(), 'qs-k6-'));
+  const out = join(dir, 'results.json');
+  const summaryPath = join(dir, 'summary.json');
+  const env = ['BASE_URL', opts.baseUrl, 'RUN_ID', opts.runId, 'SCENARIO', opts.scenario, 'SUMMARY_PATH', summaryPath];
   if (opts.durationMs) env.push('DURATION_MS', String(opts.durationMs));
   if (opts.vus) env.push('VUS', String(opts.vus));
   const args = ['run', ...env.flatMap((v, i) => (i % 2 === 0 ? ['-e', `${v}=${env[i + 1]}`] : [])), '--out', `json=${out}`, SCRIPT];
@@ -64,5 +75,5 @@ export async function runK6(opts: K6Options): Promise<number> {
   readNew();
   if (rest) agg.push(rest);
   for (const s of agg.finish()) opts.onSecond(s);
-  return code;
+  return { code, summary: existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as K6SummaryData) : null };
 }

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { LoadSecond } from '../k6/json-output.js';
+import type { LoadSecond } from '@queuescope/contracts';
 
 /**
  * Live progress of a load test: on a TTY one bar with elapsed time, VUs, req/s, errors and p95;

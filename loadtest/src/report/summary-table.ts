@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { RunSummary } from '../collector-client.js';
+import type { RunSummary } from '@queuescope/contracts';
 
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v < 10 ? v.toFixed(1) : v.toFixed(0));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)} %`);

@@ -8,3 +8,4 @@ export * from './stream.js';
 export * from './live.js';
 export * from './load.js';
 export * from './api.js';
+export * from './rest/index.js';

@@ -15,7 +15,7 @@ const RUN_ID_FIRST = '{"runId":"';
 export function runIdOfJobData(raw: string | null | undefined): string {
   if (!raw || !raw.includes('"runId"')) return '';
   // Fast path for the producer's own jobs: JSON.stringify writes `runId` first, and an id without
-  // escapes ends at the next quote (run ids match ^[A-Za-z0-9_.:-]+$). Anything else is parsed.
+  // escapes ends at the next quote (run ids match RUN_ID_PATTERN). Anything else is parsed.
   if (raw.startsWith(RUN_ID_FIRST)) {
     const end = raw.indexOf('"', RUN_ID_FIRST.length);
     const id = raw.slice(RUN_ID_FIRST.length, end);

@@ -1,22 +1,11 @@
 /**
  * The live stream's frame (`GET /api/v1/live`): what the collector sends and the dashboard draws.
- * Columnar and aligned on one `ts` axis, one entry per second; every number comes from SQL.
+ * The shape is defined once, as TypeBox, in rest/live-frame.ts; this module (the dashboard's one value
+ * import from contracts) imports only its types, so the browser bundle carries no schema code.
  */
-export interface LiveQueueSeries {
-  /** Jobs finished per second. */
-  throughput: (number | null)[];
-  /** End-to-end latency percentiles of jobs finished in the second, ms. */
-  p50: (number | null)[];
-  p95: (number | null)[];
-  p99: (number | null)[];
-  /** Message delay p95 of first attempts started in the second, ms. */
-  waitP95: (number | null)[];
-  /** Retries and final failures per second. */
-  retries: (number | null)[];
-  failures: (number | null)[];
-  /** Waiting jobs, sampled once per second. */
-  depth: (number | null)[];
-}
+import type { LiveFrame, LiveQueueSeries } from './rest/live-frame.js';
+
+export type { LiveFrame, LiveMessage, LiveQueueSeries } from './rest/live-frame.js';
 
 export const LIVE_QUEUE_FIELDS = [
   'throughput',
@@ -28,24 +17,6 @@ export const LIVE_QUEUE_FIELDS = [
   'failures',
   'depth',
 ] as const satisfies readonly (keyof LiveQueueSeries)[];
-
-export interface LiveFrame {
-  /** Start of each second, epoch ms, ascending. */
-  ts: number[];
-  queues: Record<string, LiveQueueSeries>;
-  /** Jobs finished per second by each worker process (`host:pid`). */
-  workers: Record<string, (number | null)[]>;
-  redis: { opsPerSec: (number | null)[]; usedMemoryBytes: (number | null)[]; pingMs: (number | null)[] };
-  activeRun: { id: string; name: string; scenario: string | null; engine: string | null; startedAt: string; vus: number | null } | null;
-  runMarkers: { ts: number; runId: string; kind: 'start' | 'end'; name: string }[];
-  /** SLO targets per queue, for the lines on the latency charts. */
-  slo: Record<string, { p95Ms: number; p99Ms: number; maxErrorRate: number }>;
-  /** ts of the newest stored event, epoch ms. */
-  newestEventTs: number | null;
-}
-
-/** Messages the live stream sends. */
-export type LiveMessage = { type: 'backfill' | 'tick'; frame: LiveFrame } | { type: 'error'; message: string };
 
 /**
  * `base` with `delta`'s seconds replacing or appending its own, dropping seconds before `keepFrom`

@@ -1,8 +1,9 @@
+import { RUN_ID_PATTERN } from '@queuescope/contracts';
 import { Type, type Static } from 'typebox';
 
 /** `X-Run-Id` and `Idempotency-Key` headers every enqueue route accepts. */
 export const EnqueueHeaders = Type.Object({
-  'x-run-id': Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', description: 'load-test run this job belongs to' })),
+  'x-run-id': Type.Optional(Type.String({ pattern: RUN_ID_PATTERN, description: 'load-test run this job belongs to' })),
   'idempotency-key': Type.Optional(
     Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'same key → same job, one `added` event' }),
   ),

@@ -1,9 +1,24 @@
-import type { Config, SloTarget } from '@queuescope/contracts';
+import {
+  PERCENTILE_METRICS,
+  type ChangeTest,
+  type CompareMetric,
+  type CompareOptions,
+  type Config,
+  type MetricComparison,
+  type PercentileEstimate,
+  type PercentileMetric,
+  type QueueComparison,
+  type QueueSummary,
+  type Run,
+  type RunComparison,
+  type RunSummary,
+  type SloTarget,
+} from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { percentileIntervals, sampleSizes, type DurationColumn, type PercentileSpec } from '../db/queries/compare.js';
-import type { Run } from '../db/queries/runs.js';
-import { runWindow, summarize, type QueueSummary, type RunSummary, type Verdict } from './summary.js';
+import { percentileIntervals, sampleSizes, type PercentileSpec } from '../db/queries/compare.js';
+import type { DurationColumn } from '../db/queries/durations.js';
+import { runWindow, summarize } from './summary.js';
 
 /**
  * How two runs are compared, metric by metric (also returned as `rule` in every response).
@@ -91,66 +106,16 @@ export function practicalThreshold(metric: CompareMetric, slo: SloTarget | null,
   }
 }
 
-export interface CompareOptions {
-  /** Smallest |Δ%| that counts as a change, percent. @defaultValue 10 */
-  minEffectPct: number;
-  /** Fewest values each run needs before a percentile change can be significant. @defaultValue 30 */
-  minSamples: number;
-}
-
 export const DEFAULT_COMPARE_OPTIONS: Readonly<CompareOptions> = Object.freeze({ minEffectPct: 10, minSamples: 30 });
 
-export type ChangeVerdict = 'better' | 'worse' | 'unchanged' | 'no-data';
-
-const PERCENTILE_METRICS = {
+/** The duration column and quantile of each percentile metric. */
+const PERCENTILE_SPECS = {
   latency_p50_ms: { column: 'latency_ms', q: 0.5 },
   latency_p95_ms: { column: 'latency_ms', q: 0.95 },
   latency_p99_ms: { column: 'latency_ms', q: 0.99 },
   wait_p95_ms: { column: 'wait_ms', q: 0.95 },
   run_p95_ms: { column: 'run_ms', q: 0.95 },
-} as const satisfies Record<string, { column: DurationColumn; q: number }>;
-export type PercentileMetric = keyof typeof PERCENTILE_METRICS;
-
-/** Every compared metric, in response order. */
-export const COMPARE_METRICS = [
-  ...(Object.keys(PERCENTILE_METRICS) as PercentileMetric[]),
-  'throughput_per_s',
-  'retry_rate',
-  'failure_rate',
-  'stalled',
-  'peak_waiting',
-] as const;
-export type CompareMetric = (typeof COMPARE_METRICS)[number];
-
-/** A percentile of one run with its confidence interval, ms; `n` values, levels 0..1. */
-export interface PercentileEstimate {
-  n: number;
-  q: number;
-  qLo: number;
-  qHi: number;
-  value: number | null;
-  lo: number | null;
-  hi: number | null;
-}
-
-/** The statistical test behind one metric's verdict, with its inputs. */
-export type ChangeTest =
-  | { kind: 'percentile'; a: PercentileEstimate | null; b: PercentileEstimate | null; overlap: boolean | null }
-  | { kind: 'proportion'; a: { events: number; total: number } | null; b: { events: number; total: number } | null; z: number | null }
-  | { kind: 'effect' };
-
-export interface MetricComparison {
-  metric: CompareMetric;
-  lowerIsBetter: boolean;
-  a: number | null;
-  b: number | null;
-  delta: number | null;
-  deltaPct: number | null;
-  verdict: ChangeVerdict;
-  /** Why the verdict is what it is, in words (which condition held or failed). */
-  reason: string;
-  test: ChangeTest;
-}
+} as const satisfies Record<PercentileMetric, { column: DurationColumn; q: number }>;
 
 /** One run's side of a queue: its summary and its percentile estimates (SQL). */
 export interface QueueSide {
@@ -158,25 +123,10 @@ export interface QueueSide {
   percentiles: Record<PercentileMetric, PercentileEstimate>;
 }
 
-export interface QueueComparison {
-  queue: string;
-  a: QueueSummary | null;
-  b: QueueSummary | null;
-  metrics: Record<CompareMetric, MetricComparison>;
-}
-
 /** One run as the comparison reads it: its summary and, per queue, its percentile estimates. */
 export interface RunSide {
   summary: RunSummary;
   percentiles: Map<string, Record<PercentileMetric, PercentileEstimate>>;
-}
-
-export interface RunComparison {
-  rule: string;
-  options: CompareOptions;
-  a: { run: Run; verdict: Verdict };
-  b: { run: Run; verdict: Verdict };
-  queues: QueueComparison[];
 }
 
 /** Quantile levels of the order-statistic interval for quantile `q` of `n` values, clamped to [0, 1]. */
@@ -324,7 +274,7 @@ export function compareQueue(queue: string, a: QueueSide | null, b: QueueSide | 
   // The SLO the queue is judged by now (run b), else the one run a had.
   const slo = sb?.slo.target ?? sa?.slo.target ?? null;
   const metrics = {} as Record<CompareMetric, MetricComparison>;
-  for (const m of Object.keys(PERCENTILE_METRICS) as PercentileMetric[]) {
+  for (const m of PERCENTILE_METRICS) {
     metrics[m] = comparePercentile(m, a?.percentiles[m] ?? null, b?.percentiles[m] ?? null, opts, slo);
   }
   metrics.throughput_per_s = compareEffect('throughput_per_s', sa, sb, opts, slo);
@@ -354,7 +304,7 @@ export function compareSides(a: RunSide, b: RunSide, opts: CompareOptions): RunC
 
 /** The SQL specs of every percentile metric for a queue whose columns hold `sizes` values. */
 export function percentileSpecs(sizes: Record<DurationColumn, number>): { metric: PercentileMetric; n: number; spec: PercentileSpec }[] {
-  return (Object.entries(PERCENTILE_METRICS) as [PercentileMetric, { column: DurationColumn; q: number }][]).map(
+  return (Object.entries(PERCENTILE_SPECS) as [PercentileMetric, { column: DurationColumn; q: number }][]).map(
     ([metric, { column, q }]) => {
       const n = sizes[column];
       return { metric, n, spec: { column, q, ...quantileLevels(q, n) } };

@@ -1,17 +1,21 @@
-import { isQueueName, type Config, type QueueProfile } from '@queuescope/contracts';
+import {
+  isQueueName,
+  type Capacity,
+  type Cause,
+  type Config,
+  type ErrorCount,
+  type Finding,
+  type QueueDiagnosis,
+  type QueueProfile,
+  type QueueSummary,
+  type Run,
+  type RunDiagnosis,
+  type SloCheck,
+} from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import {
-  backlogAtStart,
-  latestWaiting,
-  queueTraffic,
-  topErrors,
-  workersPerQueue,
-  type ErrorCount,
-  type QueueTraffic,
-} from '../db/queries/diagnosis.js';
-import type { Run } from '../db/queries/runs.js';
-import { runWindow, summarize, type QueueSummary, type SloCheck, type Verdict } from './summary.js';
+import { backlogAtStart, latestWaiting, queueTraffic, topErrors, workersPerQueue, type QueueTraffic } from '../db/queries/diagnosis.js';
+import { runWindow, summarize } from './summary.js';
 
 /**
  * Why a queue misses its SLO, and what to change.
@@ -60,8 +64,6 @@ export const DIAGNOSIS_RULE =
   'ρ, c* = ceil(λ·(S/1000)/0.7) (never below the current c when ρ ≥ 0.85 or a backlog is held), service rate μ = min(c/(S/1000), measured throughput), ' +
   'B0/μ (the wait behind the start backlog) and drain time = backlog/(μ − λ) are arithmetic on them.';
 
-export type Cause = 'waiting' | 'running' | 'retrying' | 'stalling';
-
 /** Utilisation the recommended concurrency aims at. */
 export const TARGET_UTILISATION = 0.7;
 /** Utilisation at and above which a queue counts as saturated. */
@@ -70,132 +72,6 @@ export const SATURATED_UTILISATION = 0.85;
 export const RETRY_RATE_CAUSE = 0.1;
 /** Severity of a missed check whose target is 0 (no failures allowed), where actual/target is undefined. */
 const ZERO_TARGET_SEVERITY = 1000;
-
-/** Capacity of one queue in the run: arrival, service time, slots, utilisation and the backlog it started with. */
-export interface Capacity {
-  /** λ, jobs added to the queue per second while the run added its own, every run id counted (SQL). */
-  arrivalRate: number | null;
-  /** Where λ came from: every arrival to the queue (`queue`), or only the run's own (`run`) when none is stored. */
-  arrivalSource: 'queue' | 'run' | null;
-  /** The run's own jobs added per second (SQL): its share of λ. */
-  runArrivalRate: number | null;
-  /** S, mean processing time of one attempt, ms (SQL). */
-  meanRunMs: number | null;
-  /** Worker processes serving the queue, and where that number came from. */
-  workers: number | null;
-  workersSource: 'run-config' | 'events' | null;
-  /** Jobs one worker process runs at once, and where that number came from. */
-  perProcessConcurrency: number | null;
-  perProcessSource: 'run-config' | 'collector-config' | null;
-  /** c = per-process concurrency × worker processes. */
-  concurrency: number | null;
-  /** ρ = λ·(S/1000)/c; ≥ 1 means arrivals outpace the slots. */
-  utilisation: number | null;
-  /** Jobs the queue finished per second during the run, every run id counted, else the run's own (SQL). */
-  throughput: number | null;
-  /** μ = min(c/(S/1000), throughput), jobs/s. */
-  serviceRate: number | null;
-  /** B₀, jobs waiting when the run started (`queue_depth`), and the time of that sample (ISO). */
-  backlogAtStart: number | null;
-  backlogAtStartAt: string | null;
-  /** B₀/μ, s: how long a job that arrived with the run waited behind that backlog. */
-  backlogAtStartWaitSeconds: number | null;
-  /** B₀/(μ − λ), s; null when μ ≤ λ (it does not drain) or unknown. */
-  backlogAtStartDrainSeconds: number | null;
-}
-
-export type Finding = {
-  /** The conditions that raised this cause, in words. */
-  because: string[];
-} & (
-  | {
-      cause: 'waiting';
-      evidence: {
-        arrivalRate: number | null;
-        runArrivalRate: number | null;
-        meanRunMs: number | null;
-        concurrency: number | null;
-        utilisation: number | null;
-        waitP95Ms: number | null;
-        runP95Ms: number | null;
-        peakWaiting: number | null;
-        backlogAtStart: number | null;
-        backlogAtStartWaitSeconds: number | null;
-        backlogAtStartDrainSeconds: number | null;
-      };
-      recommendation: {
-        text: string;
-        /** c*, total slots across all worker processes; never below the current c when the queue is saturated or holds a backlog. */
-        concurrency: number | null;
-        /** Whether c* was raised to the current c (Little's law alone asked for fewer slots). */
-        atLeastCurrent: boolean;
-        perProcessConcurrency: number | null;
-        workers: number | null;
-        /** Jobs waiting: the latest `queue_depth` sample of the run, else the peak. */
-        backlog: number | null;
-        backlogSource: 'queue_depth' | 'peak' | null;
-        /** Completions per second: min(c/(S/1000), measured throughput). */
-        serviceRate: number | null;
-        /** Whether the service rate exceeds the arrival rate. */
-        drains: boolean | null;
-        /** backlog / (service rate − λ), s; null when it does not drain or is unknown. */
-        drainSeconds: number | null;
-      };
-    }
-  | {
-      cause: 'running';
-      evidence: {
-        runP50Ms: number | null;
-        runP95Ms: number | null;
-        waitP95Ms: number | null;
-        latencyP95Ms: number | null;
-        sloP95Ms: number | null;
-      };
-      recommendation: {
-        text: string;
-        /** Run p95 that would keep latency p95 under the SLO (SLO p95 − wait p95), ms. */ targetRunP95Ms: number | null;
-      };
-    }
-  | {
-      cause: 'retrying';
-      evidence: {
-        retries: number;
-        retryRate: number | null;
-        failed: number;
-        failureRate: number | null;
-        sloErrorRate: number | null;
-        topErrors: ErrorCount[];
-      };
-      recommendation: { text: string };
-    }
-  | {
-      cause: 'stalling';
-      evidence: { stalled: number; attempts: number; lockDurationMs: number };
-      recommendation: { text: string };
-    }
-);
-
-export interface QueueDiagnosis {
-  /** 1 = the queue that misses its SLO worst. */
-  rank: number;
-  queue: string;
-  healthy: boolean;
-  verdict: Verdict;
-  /** max of actual/target over the SLO checks; null without any value. */
-  severity: number | null;
-  worstCheck: SloCheck['metric'] | null;
-  checks: SloCheck[];
-  capacity: Capacity;
-  cause: Finding | null;
-  secondary: Finding[];
-}
-
-export interface RunDiagnosis {
-  run: Run;
-  verdict: Verdict;
-  rule: string;
-  queues: QueueDiagnosis[];
-}
 
 /** SQL facts about one queue beyond its summary. */
 export interface QueueFacts {
@@ -523,5 +399,5 @@ export async function diagnose(db: Kysely<Database>, config: Config, run: Run): 
       ctx,
     ),
   );
-  return { run, verdict: summary.verdict, rule: DIAGNOSIS_RULE, queues: rankDiagnoses(queues) };
+  return { run, verdict: summary.verdict, rule: DIAGNOSIS_RULE, queues: rankDiagnoses(queues), summary };
 }

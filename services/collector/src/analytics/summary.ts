@@ -4,6 +4,7 @@ import {
   type QueueStats,
   type QueueSummary,
   type Run,
+  type RunListItem,
   type RunSummary,
   type SloCheck,
   type SloTarget,
@@ -12,9 +13,7 @@ import {
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { loadTotals } from '../db/queries/load-metrics.js';
-import { lostEvents, peakDepth, queueStats } from '../db/queries/summary.js';
-
-export type { QueueSummary, RunSummary, SloCheck, Verdict } from '@queuescope/contracts';
+import { lostEvents, peakDepth, queueStats, queueStatsOfRuns } from '../db/queries/summary.js';
 
 /** Judge one queue's stats against its SLO target; no finished jobs → `no-data`. */
 export function judge(stats: QueueStats, target: SloTarget | null): QueueSummary['slo'] {
@@ -77,4 +76,34 @@ export async function summarize(db: Kysely<Database>, config: Config, run: Run):
     queues,
     client: { perSecond: load, summary: run.clientSummary },
   };
+}
+
+/** What the runs list shows of a run beside the run itself: accepted jobs, worst verdict, each queue's verdict. */
+export type RunVerdicts = Pick<RunListItem, 'jobs' | 'verdict' | 'queues'>;
+
+/**
+ * Jobs and SLO verdicts of many runs at once, judged like {@link summarize} (same per-second views,
+ * same {@link judge}), in four SQL statements whatever the number of runs. Runs without events are
+ * `no-data` with 0 jobs.
+ */
+export async function runVerdicts(db: Kysely<Database>, config: Config, runs: readonly Run[]): Promise<Map<string, RunVerdicts>> {
+  const out = new Map<string, RunVerdicts>();
+  if (runs.length === 0) return out;
+  const windows = runs.map(runWindow);
+  const from = windows.reduce((a, w) => (w.from < a ? w.from : a), windows[0]!.from);
+  const to = windows.reduce((a, w) => (w.to > a ? w.to : a), windows[0]!.to);
+  const stats = await queueStatsOfRuns(
+    db,
+    runs.map((r) => r.id),
+    { from, to },
+  );
+  for (const run of runs) {
+    const queues = (stats.get(run.id) ?? []).map((s) => ({
+      queue: s.queue,
+      jobs: s.jobs,
+      verdict: judge(s, isQueueName(s.queue) ? config.queues[s.queue].slo : null).verdict,
+    }));
+    out.set(run.id, { jobs: queues.reduce((n, q) => n + q.jobs, 0), verdict: worst(queues.map((q) => q.verdict)), queues });
+  }
+  return out;
 }

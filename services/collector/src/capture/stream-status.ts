@@ -3,8 +3,6 @@ import type { Redis } from 'ioredis';
 import { retentionWarning } from './retention.js';
 import type { StreamSource } from './stream-source.js';
 
-export type { StreamStatus } from '@queuescope/contracts';
-
 type XinfoGroups = (string | number | null)[][];
 
 const idMs = (id: string): number => Number(id.split('-')[0]);

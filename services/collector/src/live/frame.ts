@@ -2,8 +2,6 @@
  * Helpers that lay SQL rows out as a live frame (`LiveFrame`, packages/contracts/src/live.ts):
  * placement only — a second with no finished jobs has throughput 0 and no percentile (null).
  */
-export type { LiveFrame, LiveQueueSeries } from '@queuescope/contracts';
-
 /** An axis of whole seconds in [fromMs, toMs). */
 export function secondsAxis(fromMs: number, toMs: number): number[] {
   const out: number[] = [];

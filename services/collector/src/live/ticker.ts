@@ -1,4 +1,4 @@
-import { LIVE_QUEUE_FIELDS, mergeFrames, type Config, type LiveMessage } from '@queuescope/contracts';
+import { LIVE_QUEUE_FIELDS, mergeFrames, type Config, type LiveFrame, type LiveMessage, type LiveQueueSeries } from '@queuescope/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
@@ -11,15 +11,13 @@ import {
   workerSeconds,
   type LiveWindow,
 } from '../db/queries/live.js';
-import { place, secondsAxis, type LiveFrame, type LiveQueueSeries } from './frame.js';
+import { place, secondsAxis } from './frame.js';
 
 /** What one dashboard asked for: a run (or all events) and which queues to send. */
 export interface LiveFilter {
   runId?: string | undefined;
   queues?: string[] | undefined;
 }
-
-export type { LiveMessage } from '@queuescope/contracts';
 
 interface Subscriber {
   filter: LiveFilter;

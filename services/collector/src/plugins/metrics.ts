@@ -1,9 +1,9 @@
-import type { JobEvent } from '@queuescope/contracts';
+import type { JobEvent, StreamStatus } from '@queuescope/contracts';
 import { withTimeout } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { streamStatus, type StreamStatus } from '../capture/stream-status.js';
+import { streamStatus } from '../capture/stream-status.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,11 +1,11 @@
 import type { Config } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.js';
-import { ADDED_COLUMNS, SCHEMA_STATEMENTS, SYMBOL_INDEXES } from '../db/schema.js';
+import { migrate } from '../db/migrate.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,7 +29,7 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-/** Decorates `db` (kysely over a pg pool on QuestDB's PGWire) and creates the tables at start. */
+/** Decorates `db` (kysely over a pg pool on QuestDB's PGWire) and migrates the schema at start (db/migrate.ts). */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
     const { pg: conn } = opts.config.questdb;
@@ -41,19 +41,7 @@ export default fp(
     app.addHook('onClose', async () => {
       await db.destroy().catch(() => undefined);
     });
-    for (const statement of SCHEMA_STATEMENTS) await sql.raw(statement).execute(db);
-    for (const { table, column, type } of ADDED_COLUMNS) {
-      const { rows } = await sql<{
-        n: number;
-      }>`SELECT count() AS n FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
-      if (rows[0]?.n === 0) await sql.raw(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`).execute(db);
-    }
-    for (const { table, column } of SYMBOL_INDEXES) {
-      const { rows } = await sql<{
-        indexed: boolean;
-      }>`SELECT indexed FROM table_columns(${sql.lit(table)}) WHERE "column" = ${column}`.execute(db);
-      if (rows[0] && !rows[0].indexed) await sql.raw(`ALTER TABLE ${table} ALTER COLUMN ${column} ADD INDEX`).execute(db);
-    }
+    await migrate(db);
   },
   { name: 'questdb' },
 );

@@ -1,13 +1,11 @@
-import { withTimeout, withTimeoutOr } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
-import { IlpClient, IlpLines } from '../db/ilp.js';
-import { QueueDepthSampler, bufferQueueDepth } from '../samplers/queue-depth.js';
-import { bufferRedisStats, redisAddress, sampleRedis } from '../samplers/redis-info.js';
+import { IlpClient } from '../db/ilp.js';
+import { everySecond, type Ticker } from '../samplers/every-second.js';
+import { QueueDepthSampler } from '../samplers/queue-depth.js';
+import { redisAddress } from '../samplers/redis-info.js';
+import { sampleSecond, type SecondSources } from '../samplers/sample-second.js';
 
-/** Longest the Redis reads of one tick may take; a slower read fails that tick only, ms. */
-const SAMPLE_TIMEOUT_MS = 2000;
 /** In a streak of failed or skipped ticks, warn on the first one and then on every this many. */
 const WARN_EVERY_TICKS = 60;
 /** Skipped seconds in a row before a warning: one slow tick is normal, a stuck flush is not. */
@@ -15,68 +13,13 @@ const WARN_AFTER_SKIPS = 5;
 /** Longest close waits for the tick in flight (a write gives up after the ILP request timeout), ms. */
 const CLOSE_WAIT_MS = 5000;
 
-interface Ticker {
-  /** Stop scheduling and wait up to `waitMs` for the tick in flight; false if it is still running. Idempotent. */
-  stop(waitMs: number): Promise<boolean>;
-}
-
 /**
- * Calls `tick(second)` at every wall-clock second (`second` in epoch s). Ticks never overlap: when
- * the previous tick still runs at the next second, that second is skipped (`onSkip`), so a slow
- * QuestDB or Redis cannot pile up work. `tick` must not reject.
- */
-function everySecond(tick: (second: number) => Promise<void>, onSkip: (second: number) => void): Ticker {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const schedule = (from: number): void => {
-    const due = (Math.floor(from / 1000) + 1) * 1000;
-    timer = setTimeout(() => fire(due), due - Date.now());
-  };
-  const fire = (due: number): void => {
-    if (stopped) return;
-    // A timer may fire a millisecond early, or seconds late after a blocked event loop.
-    const now = Math.max(Date.now(), due);
-    schedule(now);
-    const second = Math.floor(now / 1000);
-    if (running) return onSkip(second);
-    running = tick(second).finally(() => {
-      running = undefined;
-    });
-  };
-  schedule(Date.now());
-  return {
-    async stop(waitMs) {
-      stopped = true;
-      clearTimeout(timer);
-      if (!running) return true;
-      return withTimeoutOr(
-        running.then(() => true),
-        waitMs,
-        false,
-      );
-    },
-  };
-}
-
-/** `read()`, failing fast when `connection` is not up and failing after SAMPLE_TIMEOUT_MS, naming `what`. */
-async function bounded<T>(what: string, connection: Redis, read: () => Promise<T>): Promise<T> {
-  // Commands sent while Redis is away wait in the offline queue; do not add one per second.
-  if (connection.status !== 'ready') throw new Error(`${what}: redis connection is ${connection.status}`);
-  try {
-    return await withTimeout(read(), SAMPLE_TIMEOUT_MS);
-  } catch (err) {
-    throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-/**
- * Per-second samplers: every wall-clock second, the BullMQ job counts of each queue of this
- * namespace (`queue_depth`, one row per queue) and Redis INFO plus a measured PING (`redis_stats`,
- * one row), stamped with that second (µs, truncated) and written by one ILP client owned here, one
- * flush per tick (STYLE R10). Both tables dedup on their keys, so the one transaction holding two
- * tables is harmless: a re-flushed second replaces itself. A failed tick logs a warning and the
- * next second tries again.
+ * Wiring of the per-second samplers (samplers/): every wall-clock second (everySecond), the BullMQ
+ * job counts of each queue of this namespace (`queue_depth`, one row per queue) and Redis INFO plus
+ * a measured PING (`redis_stats`, one row), stamped with that second (µs, truncated) and written by
+ * one ILP client owned here, one flush per tick (sampleSecond, STYLE R10). Both tables dedup on
+ * their keys, so the one transaction holding two tables is harmless: a re-flushed second replaces
+ * itself. A failed tick logs a warning (throttled here) and the next second tries again.
  *
  * Depends on `questdb` because that plugin creates the tables (ILP-created tables have no dedup).
  * INFO and PING go over the shared `app.redis`; BullMQ's queues get their own duplicate connection.
@@ -85,7 +28,6 @@ export default fp(
   async (app: FastifyInstance) => {
     const { config } = app;
     const log = app.log.child({ component: 'samplers' });
-    const address = redisAddress(config.redisUrl);
 
     const questdb = IlpClient.fromConf(config.questdb.ilpConf);
     const connection = app.redis.duplicate();
@@ -93,6 +35,14 @@ export default fp(
     const depth = new QueueDepthSampler(connection, config.namespace, (err, queue) =>
       log.warn({ err: err.message, queue }, 'sampler queue error'),
     );
+    const sources: SecondSources = {
+      depth,
+      depthConnection: connection,
+      namespace: config.namespace,
+      redis: app.redis,
+      address: redisAddress(config.redisUrl),
+      questdb,
+    };
 
     let failedTicks = 0;
     let skippedTicks = 0;
@@ -104,22 +54,7 @@ export default fp(
     const tick = async (second: number): Promise<void> => {
       if (skippedTicks >= WARN_AFTER_SKIPS) log.info({ skippedTicks }, 'sampler ticking again');
       skippedTicks = 0;
-      const ts = second * 1_000_000;
-      const [depths, stats] = await Promise.allSettled([
-        bounded('queue depth', connection, () => depth.sample()),
-        bounded('redis info', app.redis, () => sampleRedis(app.redis)),
-      ]);
-      const problems = [depths, stats].flatMap((r) =>
-        r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
-      );
-      try {
-        const lines = new IlpLines();
-        if (depths.status === 'fulfilled') bufferQueueDepth(lines, ts, config.namespace, depths.value);
-        if (stats.status === 'fulfilled') bufferRedisStats(lines, ts, address, stats.value);
-        await questdb.send(lines);
-      } catch (err) {
-        problems.push(`questdb: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      const problems = await sampleSecond(sources, second);
       if (problems.length > 0) {
         failedTicks += 1;
         if (failedTicks === 1 || failedTicks % WARN_EVERY_TICKS === 0) log.warn({ problems, failedTicks, second }, 'sampler tick failed');

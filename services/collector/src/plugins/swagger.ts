@@ -32,7 +32,7 @@ export default fp(
         },
         tags: TAGS,
       },
-      // Shared schemas keep their `$id` as component name (`JobEvent`, `Run`) instead of `def-N`.
+      // Shared schemas keep their `$id` as component name (`JobEvent`, `LoadSecond`) instead of `def-N`.
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     });
     await app.register(swaggerUi, { routePrefix: '/api/docs' });

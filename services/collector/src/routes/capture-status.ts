@@ -9,7 +9,7 @@ import { streamStatus } from '../capture/stream-status.js';
  * trimmed before any collector read them (`lostEvents`), the stream's `maxLenEvents`, which
  * collector owns it, and warnings; plus totals.
  */
-const ingest: FastifyPluginAsync = async (app) => {
+const captureStatus: FastifyPluginAsync = async (app) => {
   app.get(
     '/api/v1/ingest/status',
     { schema: { tags: ['ingest'], summary: 'Backlog and lag of each event stream' } },
@@ -33,4 +33,4 @@ const ingest: FastifyPluginAsync = async (app) => {
     },
   );
 };
-export default ingest;
+export default captureStatus;

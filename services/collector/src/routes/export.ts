@@ -1,12 +1,10 @@
 import { Readable } from 'node:stream';
-import { JOB_EVENT_COLUMNS } from '@queuescope/contracts';
+import { JOB_EVENT_COLUMNS, RunIdSchema } from '@queuescope/contracts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { runWindow } from '../analytics/summary.js';
 import { streamRunEvents } from '../db/queries/export.js';
-import { getRun } from '../db/queries/runs.js';
-import { NotFoundError } from '@queuescope/service-kit';
-import { RunIdParam } from './schemas.js';
+import { requireRun } from '../db/queries/runs.js';
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
 function csvField(value: unknown): string {
@@ -26,13 +24,12 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary: "Export a run's events as CSV or JSON",
-        params: Type.Object({ id: RunIdParam }),
+        params: Type.Object({ id: RunIdSchema }),
         querystring: Type.Object({ format: Type.Enum(['csv', 'json'] as const, { default: 'csv' }) }),
       },
     },
     async (request, reply) => {
-      const run = await getRun(app.db, request.params.id);
-      if (!run) throw new NotFoundError(`run '${request.params.id}'`);
+      const run = await requireRun(app.db, request.params.id);
       const rows = streamRunEvents(app.db, run.id, runWindow(run));
       const { format } = request.query;
       async function* body(): AsyncGenerator<string> {

@@ -74,7 +74,7 @@ const envelopeValidator: FastifySchemaCompiler<unknown> = () => (data: unknown) 
  * appended to the ingest stream, which the capture loop stores with the queues' events, so dedup
  * and metrics are the same as for captured events. 202 means every event is in Redis.
  */
-const events: FastifyPluginAsyncTypebox = async (app) => {
+const ingestEvents: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/v1/events',
     {
@@ -126,4 +126,4 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
-export default events;
+export default ingestEvents;

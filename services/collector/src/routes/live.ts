@@ -1,14 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { LiveFilter, LiveMessage } from '../live/ticker.js';
-import { RunIdParam } from './schemas.js';
+import { RunIdSchema, type LiveMessage } from '@queuescope/contracts';
+import type { LiveFilter } from '../live/ticker.js';
 
 /** What a dashboard may send: which run (none = all events) and which queues. */
 const SubscribeMessage = Type.Object(
   {
     type: Type.Literal('subscribe'),
-    runId: Type.Optional(RunIdParam),
+    runId: Type.Optional(RunIdSchema),
     queues: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 32 })),
   },
   { additionalProperties: false },

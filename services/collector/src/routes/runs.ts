@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { v7 as uuidv7 } from 'uuid';
-import { summarize } from '../analytics/summary.js';
-import { getRun, listRuns, waitForRun, writeRun, type Run } from '../db/queries/runs.js';
-import { DependencyUnavailableError, NotFoundError } from '@queuescope/service-kit';
-import { ErrorSchema, RunIdParam, RunSchema } from './schemas.js';
+import { ErrorSchema, RunIdSchema, RunPageSchema, RunSchema, RunSummarySchema, type Run } from '@queuescope/contracts';
+import { runVerdicts, summarize } from '../analytics/summary.js';
+import { getRun, listRuns, requireRun, waitForRun, writeRun } from '../db/queries/runs.js';
+import { DependencyUnavailableError } from '@queuescope/service-kit';
 
 const CreateRunBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     scenario: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     engine: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'k6, builtin, …' })),
-    id: Type.Optional(RunIdParam),
+    id: Type.Optional(RunIdSchema),
     config: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
         description: 'free-form: VUs, worker count, per-queue concurrency, Redis config digest, git commit …',
@@ -27,12 +27,6 @@ const FinishQuery = Type.Object({
 
 /** Runs: create, finish, list, get, summary. A run's events are the `job_events` rows carrying its id. */
 const runs: FastifyPluginAsyncTypebox = async (app) => {
-  const load = async (id: string): Promise<Run> => {
-    const run = await getRun(app.db, id);
-    if (!run) throw new NotFoundError(`run '${id}'`);
-    return run;
-  };
-
   app.post(
     '/api/v1/runs',
     {
@@ -72,13 +66,13 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary: 'Finish a run (idempotent)',
-        params: Type.Object({ id: RunIdParam }),
+        params: Type.Object({ id: RunIdSchema }),
         querystring: FinishQuery,
         response: { 200: RunSchema, 404: ErrorSchema },
       },
     },
     async (request) => {
-      const run = await load(request.params.id);
+      const run = await requireRun(app.db, request.params.id);
       if (run.status !== 'running') return run;
       const finished: Run = { ...run, status: request.query.status, endedAt: new Date().toISOString() };
       await writeRun(app.db, finished);
@@ -93,20 +87,21 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['runs'],
-        summary: 'Runs, newest first',
+        summary: 'Runs, newest first, each with its jobs and SLO verdicts',
+        description: "Each run carries its accepted jobs, its worst SLO verdict and each queue's, judged as in its summary.",
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
           offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
         }),
-        response: {
-          200: Type.Object({ runs: Type.Array(RunSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }),
-        },
+        response: { 200: RunPageSchema },
       },
     },
     async (request) => {
       const { limit, offset } = request.query;
       const page = await listRuns(app.db, { limit, offset });
-      return { ...page, limit, offset };
+      const verdicts = await runVerdicts(app.db, app.config, page.runs);
+      const runs = page.runs.map((run) => ({ ...run, ...(verdicts.get(run.id) ?? { jobs: 0, verdict: 'no-data' as const, queues: [] }) }));
+      return { runs, total: page.total, limit, offset };
     },
   );
 
@@ -116,18 +111,25 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary: 'One run',
-        params: Type.Object({ id: RunIdParam }),
+        params: Type.Object({ id: RunIdSchema }),
         response: { 200: RunSchema, 404: ErrorSchema },
       },
     },
-    async (request) => load(request.params.id),
+    async (request) => requireRun(app.db, request.params.id),
   );
 
   app.get(
     '/api/v1/runs/:id/summary',
-    { schema: { tags: ['runs'], summary: 'Per-queue summary with SLO verdicts', params: Type.Object({ id: RunIdParam }) } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Per-queue summary with SLO verdicts',
+        params: Type.Object({ id: RunIdSchema }),
+        response: { 200: RunSummarySchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
     async (request) => {
-      const run = await load(request.params.id);
+      const run = await requireRun(app.db, request.params.id);
       return summarize(app.db, app.config, run);
     },
   );

@@ -1,11 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
-import { getRun } from '../db/queries/runs.js';
 import {
+  ErrorSchema,
   MAX_BUCKETS,
+  RunIdSchema,
   TIMESERIES_METRICS,
+  TIMESERIES_STEPS,
+  TIMESERIES_STEP_NAMES,
+  TimeseriesSchema,
+  autoStep,
   bucketCount,
+  type TimeseriesMetric,
+  type TimeseriesStep,
+} from '@queuescope/contracts';
+import { Type } from 'typebox';
+import { requireRun } from '../db/queries/runs.js';
+import {
   depth,
   failures,
   latency,
@@ -16,16 +26,9 @@ import {
   wait,
   type SeriesQuery,
   type TimeSeries,
-  type TimeseriesMetric,
 } from '../db/queries/timeseries.js';
-import { HttpError, NotFoundError } from '@queuescope/service-kit';
+import { HttpError } from '@queuescope/service-kit';
 import { redisAddress } from '../samplers/redis-info.js';
-import { ErrorSchema, RunIdParam } from './schemas.js';
-
-/** The `step` values the API accepts and their width in seconds. */
-const STEPS = { '1s': 1, '2s': 2, '5s': 5, '10s': 10, '15s': 15, '30s': 30, '1m': 60, '5m': 300, '15m': 900, '1h': 3600 } as const;
-type StepName = keyof typeof STEPS;
-const STEP_NAMES = Object.keys(STEPS) as StepName[];
 
 /** Longest window of `GET /api/v1/timeseries`, ms. */
 const MAX_WINDOW_MS = 24 * 3600 * 1000;
@@ -40,35 +43,28 @@ const Metric = Type.Enum(TIMESERIES_METRICS, {
     'failures: failed jobs/s (`<queue>.rate`); depth: max sampled jobs per state (`<queue>.waiting|active|delayed|failed`); ' +
     'redis: `redis.ops_per_sec` (mean), `redis.used_memory_bytes` (max), `redis.connected_clients` (max), `redis.ping_ms` (mean), `redis.ping_ms_max`',
 });
-const Step = Type.Enum(STEP_NAMES, { default: '1s', description: 'bucket width; buckets are aligned to the UTC calendar' });
+const Step = Type.Enum([...TIMESERIES_STEP_NAMES, 'auto'] as const, {
+  default: '1s',
+  description: `bucket width; buckets are aligned to the UTC calendar. auto: the finest width giving at most ${MAX_BUCKETS} buckets for the window (the response's \`step\` says which)`,
+});
 const DateTime = (what: string) =>
   Type.String({ pattern: ISO_DATE_TIME, description: `${what}, ISO 8601 date-time with zone, e.g. 2026-01-05T10:00:00Z` });
-
-const TimeseriesSchema = Type.Object({
-  metric: Type.String(),
-  step: Type.String(),
-  from: Type.String({ format: 'date-time', description: 'start of the window (inclusive)' }),
-  to: Type.String({ format: 'date-time', description: 'end of the window (exclusive)' }),
-  ts: Type.Array(Type.Number(), { description: 'bucket starts, epoch ms, contiguous at `step`' }),
-  series: Type.Record(Type.String(), Type.Array(Type.Union([Type.Number(), Type.Null()])), {
-    description:
-      'one array per series, each as long as `ts`. Rates are 0 in a bucket without events; percentiles, depth and redis values are null in a bucket without data.',
-  }),
-});
 
 /** 400 whose message names the offending query parameter, like the schema's own 400s. */
 function badParameter(name: string, problem: string): HttpError {
   return new HttpError(400, 'INVALID_PARAMETER', `querystring/${name} ${problem}`);
 }
 
-/** Refuse windows with more than MAX_BUCKETS buckets at this step. */
-function checkBuckets(from: Date, to: Date, step: StepName): void {
-  const n = bucketCount(from, to, STEPS[step]);
+/** The step to use: `auto` picked for the window, else the one asked for; refuses more than MAX_BUCKETS buckets. */
+function stepFor(from: Date, to: Date, asked: TimeseriesStep | 'auto'): TimeseriesStep {
+  const step = asked === 'auto' ? autoStep(from, to) : asked;
+  const n = bucketCount(from, to, TIMESERIES_STEPS[step]);
   if (n > MAX_BUCKETS)
     throw badParameter(
       'step',
       `'${step}' gives ${n} buckets for this window; at most ${MAX_BUCKETS} (choose a larger step or a shorter window)`,
     );
+  return step;
 }
 
 function seriesFor(app: FastifyInstance, metric: TimeseriesMetric, q: SeriesQuery): Promise<TimeSeries> {
@@ -105,19 +101,18 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['timeseries'],
         summary: 'Time series of one run',
         description: "Window: the run's start until its end (or now while it runs). job_events metrics count only this run's events.",
-        params: Type.Object({ id: RunIdParam }),
+        params: Type.Object({ id: RunIdSchema }),
         querystring: Type.Object({ metric: Metric, step: Step }),
         response: { 200: TimeseriesSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (request) => {
-      const { metric, step } = request.query;
-      const run = await getRun(app.db, request.params.id);
-      if (!run) throw new NotFoundError(`run '${request.params.id}'`);
+      const { metric } = request.query;
+      const run = await requireRun(app.db, request.params.id);
       const from = new Date(run.startedAt);
       const to = new Date(Math.max(from.getTime(), run.endedAt ? Date.parse(run.endedAt) : Date.now()));
-      checkBuckets(from, to, step);
-      const result = await seriesFor(app, metric, { runId: run.id, from, to, stepSeconds: STEPS[step] });
+      const step = stepFor(from, to, request.query.step);
+      const result = await seriesFor(app, metric, { runId: run.id, from, to, stepSeconds: TIMESERIES_STEPS[step] });
       return { metric, step, from: from.toISOString(), to: to.toISOString(), ...result };
     },
   );
@@ -134,15 +129,15 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { metric, step } = request.query;
+      const { metric } = request.query;
       const from = new Date(request.query.from);
       const to = new Date(request.query.to);
       if (Number.isNaN(from.getTime())) throw badParameter('from', 'is not a valid date-time');
       if (Number.isNaN(to.getTime())) throw badParameter('to', 'is not a valid date-time');
       if (to.getTime() <= from.getTime()) throw badParameter('to', 'must be after from');
       if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw badParameter('to', 'must be at most 24 h after from');
-      checkBuckets(from, to, step);
-      const result = await seriesFor(app, metric, { from, to, stepSeconds: STEPS[step] });
+      const step = stepFor(from, to, request.query.step);
+      const result = await seriesFor(app, metric, { from, to, stepSeconds: TIMESERIES_STEPS[step] });
       return { metric, step, from: from.toISOString(), to: to.toISOString(), ...result };
     },
   );

@@ -2,12 +2,11 @@
  * Known `job_events` rows written straight into the real QuestDB, so the analytics are tested on
  * real SQL results (approx_percentile, count_distinct, LATEST ON …) of data whose truth we know.
  */
-import type { Config } from '@queuescope/contracts';
+import type { Config, Run } from '@queuescope/contracts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../../src/db/database.js';
-import type { Run } from '../../src/db/queries/runs.js';
 import questdb from '../../src/plugins/questdb.js';
 import { pollQuery, waitForViews } from '../../../../test/support/questdb.js';
 

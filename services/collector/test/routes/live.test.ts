@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
-import type { LiveFrame } from '../../src/live/frame.js';
+import type { LiveFrame } from '@queuescope/contracts';
 import { build } from '../helper.js';
 
 const { config } = testConfig();

@@ -1,6 +1,9 @@
+import type { RunListItem, RunPage, RunSummary } from '@queuescope/contracts';
 import { describe, expect, it } from 'vitest';
+import { summarize } from '../../src/analytics/summary.js';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import { useCollector } from '../helper.js';
+import { FAILING, HEALTHY, finishedRunWith } from './run-fixture.js';
 
 const { config } = testConfig();
 
@@ -96,5 +99,50 @@ describe('runs API', () => {
     expect(run.name).toBe(name);
     const tables = await ctx.db.query<{ table_name: string }>(`SELECT table_name FROM tables() WHERE table_name IN ('runs', 'job_events')`);
     expect(tables.rows.map((r) => r.table_name).sort()).toEqual(['job_events', 'runs']);
+  });
+
+  it('the summary response is everything summarize() computes: the response schema drops no field', async () => {
+    const run = await finishedRunWith(ctx.app, ctx.db, uniqueRunId('summary-shape'), [HEALTHY, FAILING]);
+    const res = await ctx.app.inject({ url: `/api/v1/runs/${run.id}/summary` });
+    expect(res.statusCode).toBe(200);
+    const expected = JSON.parse(JSON.stringify(await summarize(ctx.app.db, config, run))) as RunSummary;
+    expect(expected.queues.map((q) => q.queue)).toEqual(['notification', 'webhook']);
+    expect(res.json()).toEqual(expected);
+    // Spot checks that would fail if a nested object had lost its fields.
+    const webhook = res.json<RunSummary>().queues.find((q) => q.queue === 'webhook')!;
+    expect(webhook).toMatchObject({ jobs: 40, failed: 20, retries: 10, slo: { verdict: 'fail' } });
+    expect(Object.keys(webhook.latency).sort()).toEqual(['max', 'p50', 'p95', 'p99']);
+    expect(webhook.slo.checks).toHaveLength(3);
+  });
+
+  it('list items carry jobs, the worst verdict and each queue verdict, the same as each run summary says', async () => {
+    const passing = await finishedRunWith(ctx.app, ctx.db, uniqueRunId('list-pass'), [HEALTHY]);
+    const failing = await finishedRunWith(ctx.app, ctx.db, uniqueRunId('list-fail'), [HEALTHY, FAILING]);
+    const empty = (await create({ name: uniqueRunId('list-empty') })).json();
+    const list = (await ctx.app.inject({ url: '/api/v1/runs?limit=10' })).json<RunPage>();
+    const item = (id: string): RunListItem => {
+      const found = list.runs.find((r) => r.id === id);
+      expect(found, id).toBeDefined();
+      return found!;
+    };
+    for (const run of [passing, failing]) {
+      const summary = (await ctx.app.inject({ url: `/api/v1/runs/${run.id}/summary` })).json<RunSummary>();
+      expect(item(run.id)).toEqual({
+        ...summary.run,
+        jobs: summary.jobs,
+        verdict: summary.verdict,
+        queues: summary.queues.map((q) => ({ queue: q.queue, jobs: q.jobs, verdict: q.slo.verdict })),
+      });
+    }
+    expect(item(passing.id)).toMatchObject({ jobs: 40, verdict: 'pass', queues: [{ queue: 'notification', jobs: 40, verdict: 'pass' }] });
+    expect(item(failing.id)).toMatchObject({
+      jobs: 80,
+      verdict: 'fail',
+      queues: [
+        { queue: 'notification', verdict: 'pass' },
+        { queue: 'webhook', verdict: 'fail' },
+      ],
+    });
+    expect(item(empty.id)).toMatchObject({ jobs: 0, verdict: 'no-data', queues: [] });
   });
 });

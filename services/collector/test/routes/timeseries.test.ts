@@ -189,6 +189,28 @@ describe('timeseries API', () => {
     expect(latency.series['payment.p95']![i + 1]).toBeNull();
   });
 
+  describe('step=auto', () => {
+    // A quiet past hour-aligned window: only the axis matters here.
+    const from = Math.floor((Date.now() - 3 * 86_400_000) / 3_600_000) * 3_600_000;
+    it.each([
+      ['1 h', 3_600_000, '1s', 3600],
+      ['2 h 50 min (10,200 s: too many for 1 s)', 10_200_000, '2s', 5100],
+      ['24 h', 86_400_000, '10s', 8640],
+    ])('a %s window gets the finest step with at most 10,000 buckets', async (_what, span, step, buckets) => {
+      const body = await get(`/api/v1/timeseries?metric=throughput&step=auto&from=${iso(from)}&to=${iso(from + span)}`);
+      expect(body.step).toBe(step);
+      expect(body.ts).toHaveLength(buckets);
+      expectColumnar(body, Number(step.slice(0, -1)) * 1000);
+    });
+
+    it("a run's series at step=auto is at 1 s for a short run", async () => {
+      const run = (await app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'auto-step' } })).json<{ id: string }>();
+      const body = await get(`/api/v1/runs/${run.id}/timeseries?metric=latency&step=auto`);
+      expect(body.step).toBe('1s');
+      expectColumnar(body, 1000);
+    });
+  });
+
   describe('bad input', () => {
     const from = '2026-01-05T10:00:00Z';
     it.each([

@@ -1,5 +1,5 @@
 import { LitElement, html, nothing } from 'lit';
-import type { ChangeVerdict, MetricComparison, RunComparison } from '../../api/client.js';
+import type { ChangeVerdict, MetricComparison, RunComparison } from '@queuescope/contracts';
 import { fmtMs, fmtNum, fmtPct, fmtSigned } from '../../format.js';
 import styles from './qs-delta-table.styles.js';
 

@@ -1,5 +1,5 @@
 import { LitElement, html, nothing } from 'lit';
-import type { Finding, QueueDiagnosis, RunDiagnosis } from '../../api/client.js';
+import type { Finding, QueueDiagnosis, RunDiagnosis } from '@queuescope/contracts';
 import { VERDICT_TEXT, fmtMs, fmtNum, fmtPct, fmtSeconds, words } from '../../format.js';
 import styles from './qs-diagnosis.styles.js';
 
@@ -41,11 +41,11 @@ export class QsDiagnosis extends LitElement {
   diagnosis: RunDiagnosis | undefined;
 
   private drain(f: Finding) {
-    const r = f.recommendation;
     if (f.cause !== 'waiting') return nothing;
+    const r = f.recommendation;
     const text =
-      r.drainSeconds !== null && r.drainSeconds !== undefined
-        ? `about ${fmtSeconds(r.drainSeconds)}${r.backlog !== null && r.backlog !== undefined ? ` for a backlog of ${r.backlog} jobs` : ''}`
+      r.drainSeconds !== null
+        ? `about ${fmtSeconds(r.drainSeconds)}${r.backlog !== null ? ` for a backlog of ${r.backlog} jobs` : ''}`
         : r.drains === false
           ? 'does not drain: jobs arrive faster than the workers finish them'
           : r.backlog === 0

@@ -1,15 +1,8 @@
 import { LitElement, html, nothing } from 'lit';
-import type { Run, RunSummary } from '../../api/client.js';
+import type { RunListItem } from '@queuescope/contracts';
 import { VERDICT_TEXT, fmtElapsed, fmtTime } from '../../format.js';
 import { href } from '../../routes.js';
 import styles from './qs-run-table.styles.js';
-
-/** One line of the table: a run and, once fetched, its summary (jobs and worst SLO verdict). */
-export interface RunRow {
-  run: Run;
-  /** undefined while loading; null when the summary could not be fetched. */
-  summary: RunSummary | null | undefined;
-}
 
 /**
  * Runs, newest first, with a checkbox per run to pick two for comparison. The first run picked is
@@ -24,7 +17,8 @@ export class QsRunTable extends LitElement {
     selected: { state: true },
   };
 
-  rows: RunRow[] = [];
+  /** Runs as `GET /api/v1/runs` lists them: each with its jobs and SLO verdicts. */
+  rows: RunListItem[] = [];
   /** Run ids in the order the user picked them; at most two. */
   private selected: string[] = [];
 
@@ -38,10 +32,17 @@ export class QsRunTable extends LitElement {
     this.dispatchEvent(new CustomEvent('qs-compare-select', { detail: { a, b }, bubbles: true, composed: true }));
   }
 
-  private verdict(row: RunRow) {
-    if (row.summary === undefined) return html`<td class="muted">… loading</td>`;
-    if (row.summary === null) return html`<td class="muted">? unavailable</td>`;
-    return html`<td class=${`verdict verdict--${row.summary.verdict}`}>${VERDICT_TEXT[row.summary.verdict]}</td>`;
+  private verdict(run: RunListItem) {
+    return html`<td>
+      <span class=${`verdict verdict--${run.verdict}`}>${VERDICT_TEXT[run.verdict]}</span>
+      ${
+        run.queues.length
+          ? html`<ul class="queues">
+              ${run.queues.map((q) => html`<li class=${`verdict verdict--${q.verdict}`}>${q.queue}: ${VERDICT_TEXT[q.verdict]}</li>`)}
+            </ul>`
+          : nothing
+      }
+    </td>`;
   }
 
   override render() {
@@ -66,12 +67,11 @@ export class QsRunTable extends LitElement {
             <th scope="col" class="num">Duration</th>
             <th scope="col">Status</th>
             <th scope="col" class="num">Jobs</th>
-            <th scope="col">Worst SLO verdict</th>
+            <th scope="col">SLO verdict (worst, per queue)</th>
           </tr>
         </thead>
         <tbody>
-          ${this.rows.map((row) => {
-            const { run } = row;
+          ${this.rows.map((run) => {
             const pick = this.selected.indexOf(run.id);
             return html`<tr class=${pick >= 0 ? 'selected' : ''}>
               <td>
@@ -92,8 +92,8 @@ export class QsRunTable extends LitElement {
               <td>${fmtTime(run.startedAt)}</td>
               <td class="num">${run.endedAt ? fmtElapsed(run.startedAt, run.endedAt) : '–'}</td>
               <td>${run.status}</td>
-              <td class="num">${row.summary ? row.summary.jobs : '–'}</td>
-              ${this.verdict(row)}
+              <td class="num">${run.jobs}</td>
+              ${this.verdict(run)}
             </tr>`;
           })}
         </tbody>

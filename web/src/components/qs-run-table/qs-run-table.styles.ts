@@ -104,6 +104,15 @@ export default css`
   .verdict--no-data {
     color: var(--qs-muted, #5b6270);
   }
+  .queues {
+    list-style: none;
+    margin: 2px 0 0;
+    padding: 0;
+    font-size: 12px;
+  }
+  .queues li {
+    font-weight: 400;
+  }
   .sr-only {
     position: absolute;
     width: 1px;

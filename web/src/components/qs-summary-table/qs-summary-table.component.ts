@@ -1,5 +1,5 @@
 import { LitElement, html, nothing } from 'lit';
-import type { QueueSummary, SloCheck } from '../../api/client.js';
+import type { QueueSummary, SloCheck } from '@queuescope/contracts';
 import { VERDICT_TEXT, fmtMs, fmtNum, fmtPct } from '../../format.js';
 import styles from './qs-summary-table.styles.js';
 

@@ -1,7 +1,8 @@
 import { Task, initialState } from '@lit/task';
 import { LitElement, html, nothing } from 'lit';
 import uPlot from 'uplot';
-import { api, type QueueSummary, type RunComparison, type TimeSeries } from '../../api/client.js';
+import type { QueueSummary, RunComparison, TimeSeries } from '@queuescope/contracts';
+import { api } from '../../api/client.js';
 import { VERDICT_TEXT, fmtTime } from '../../format.js';
 import { href } from '../../routes.js';
 import { colorAt } from '../colors.js';

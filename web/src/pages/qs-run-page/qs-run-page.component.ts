@@ -1,7 +1,8 @@
 import { Task, initialState } from '@lit/task';
 import { LitElement, html, nothing } from 'lit';
 import type uPlot from 'uplot';
-import { api, type RunDiagnosis, type RunSummary, type TimeSeries, type TimeseriesMetric } from '../../api/client.js';
+import type { RunDiagnosis, RunSummary, TimeSeries, TimeseriesMetric } from '@queuescope/contracts';
+import { api } from '../../api/client.js';
 import type { ChartSeries, ChartThreshold } from '../../components/qs-chart/qs-chart.component.js';
 import { VERDICT_TEXT, fmtElapsed, fmtMs, fmtNum, fmtTime } from '../../format.js';
 import { href } from '../../routes.js';
@@ -42,8 +43,8 @@ const hasValues = (values: (number | null)[] | undefined): boolean => !!values?.
 /**
  * One run: verdict, exports, the per-queue summary with SLO verdicts, the client side, the diagnosis,
  * and charts over the run's time range (queue side from the time series API, client side from the
- * run's load time series). The summary and the charts load separately; charts fall back to a wider
- * step for long runs (api.timeseries).
+ * run's load time series). The diagnosis, which carries the summary, is one request; the charts
+ * load after it, each at the step the collector picks for the run's length (`step=auto`).
  */
 export class QsRunPage extends LitElement {
   static override styles = styles;
@@ -52,10 +53,7 @@ export class QsRunPage extends LitElement {
   runId = '';
 
   private readonly core = new Task(this, {
-    task: async ([runId], { signal }): Promise<{ summary: RunSummary; diagnosis: RunDiagnosis }> => {
-      const [summary, diagnosis] = await Promise.all([api.summary(runId, signal), api.diagnosis(runId, signal)]);
-      return { summary, diagnosis };
-    },
+    task: ([runId], { signal }): Promise<RunDiagnosis> => api.diagnosis(runId, signal),
     args: () => [this.runId] as const,
   });
 
@@ -179,7 +177,8 @@ export class QsRunPage extends LitElement {
       ${loadOk && !showLoad ? html`<p class="muted">No per-second client numbers were stored for this run.</p>` : nothing}`;
   }
 
-  private page({ summary, diagnosis }: { summary: RunSummary; diagnosis: RunDiagnosis }) {
+  private page(diagnosis: RunDiagnosis) {
+    const { summary } = diagnosis;
     return html`
       ${this.header(summary)}
       <h2>Summary</h2>

@@ -2,8 +2,6 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { DURATION_COLUMNS, durationStats, type DurationColumn, type TimeWindow } from './durations.js';
 
-export { DURATION_COLUMNS, type DurationColumn, type TimeWindow } from './durations.js';
-
 /** How many values each duration column holds for one queue of one run. */
 export type SampleSizes = Record<DurationColumn, number>;
 

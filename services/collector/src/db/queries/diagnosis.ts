@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import type { ErrorCount } from '@queuescope/contracts';
 import type { Database } from '../database.js';
-import type { TimeWindow } from './compare.js';
+import type { TimeWindow } from './durations.js';
 
 /**
  * Distinct worker processes (`host:pid`) that started attempts, per queue of one run
@@ -110,12 +111,6 @@ export async function queueTraffic(
   for (const r of arrivals.rows) out.set(r.queue, { ...entry(r.queue), arrivals: r.n, arrivalRate: rate(r.n, r.span_s) });
   for (const r of finished.rows) out.set(r.queue, { ...entry(r.queue), finished: r.n, throughput: rate(r.n, r.span_s) });
   return out;
-}
-
-/** One failure reason and how many attempts ended with it. */
-export interface ErrorCount {
-  error: string;
-  count: number;
 }
 
 /**

@@ -39,35 +39,51 @@ export async function durationStats(
   where: { runId: string; window: TimeWindow; queue?: string },
   quantiles: readonly number[],
 ): Promise<Map<string, DurationStats>> {
+  const byRun = await durationStatsOfRuns(db, column, { ...where, runIds: [where.runId] }, quantiles);
+  return byRun.get(where.runId) ?? new Map();
+}
+
+/**
+ * {@link durationStats} of several runs in one SQL statement (the runs list): by run id, then by
+ * queue, ms. `window` only prunes partitions: it must cover every run's events.
+ */
+export async function durationStatsOfRuns(
+  db: Kysely<Database>,
+  column: DurationColumn,
+  where: { runIds: readonly string[]; window: TimeWindow; queue?: string },
+  quantiles: readonly number[],
+): Promise<Map<string, Map<string, DurationStats>>> {
   for (const q of quantiles) if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile ${q} is not in [0, 1]`);
+  const out = new Map<string, Map<string, DurationStats>>();
+  if (where.runIds.length === 0) return out;
   const view = sql.table(VIEWS[column]);
   const picks = quantiles.map(
     (q, i) => sql`min(CASE WHEN cum >= greatest(1, ceil(${sql.lit(q)} * cnt)) THEN v END) AS ${sql.ref(`q${i}`)}`,
   );
   const byQueue = where.queue === undefined ? sql`` : sql`AND queue = ${where.queue}`;
   const { rows } = await sql<Record<string, number | string | null>>`
-    SELECT queue, max(cnt) AS n, sum(total) AS total, max(hi) AS max ${picks.length ? sql`, ${sql.join(picks)}` : sql``}
+    SELECT run_id, queue, max(cnt) AS n, sum(total) AS total, max(hi) AS max ${picks.length ? sql`, ${sql.join(picks)}` : sql``}
     FROM (
-      SELECT queue, b, hi, total, ${BUCKET_VALUE} AS v,
-             sum(n) OVER (PARTITION BY queue ORDER BY b ROWS UNBOUNDED PRECEDING) AS cum,
-             sum(n) OVER (PARTITION BY queue) AS cnt
+      SELECT run_id, queue, b, hi, total, ${BUCKET_VALUE} AS v,
+             sum(n) OVER (PARTITION BY run_id, queue ORDER BY b ROWS UNBOUNDED PRECEDING) AS cum,
+             sum(n) OVER (PARTITION BY run_id, queue) AS cnt
       FROM (
-        SELECT queue, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi, sum(total) AS total
+        SELECT run_id, queue, b, sum(n) AS n, min(lo) AS lo, max(hi) AS hi, sum(total) AS total
         FROM ${view}
-        WHERE run_id = ${where.runId} ${byQueue} AND ts >= ${where.window.from} AND ts <= ${where.window.to}
-        GROUP BY queue, b
+        WHERE run_id IN (${sql.join(where.runIds)}) ${byQueue} AND ts >= ${where.window.from} AND ts <= ${where.window.to}
+        GROUP BY run_id, queue, b
       )
     )
-    GROUP BY queue`.execute(db);
-  return new Map(
-    rows.map((r) => [
-      String(r.queue),
-      {
-        n: Number(r.n ?? 0),
-        total: Number(r.total ?? 0),
-        max: num(r.max as number | null),
-        values: quantiles.map((_, i) => num(r[`q${i}`] as number | null)),
-      },
-    ]),
-  );
+    GROUP BY run_id, queue`.execute(db);
+  for (const r of rows) {
+    const runId = String(r.run_id);
+    if (!out.has(runId)) out.set(runId, new Map());
+    out.get(runId)!.set(String(r.queue), {
+      n: Number(r.n ?? 0),
+      total: Number(r.total ?? 0),
+      max: num(r.max as number | null),
+      values: quantiles.map((_, i) => num(r[`q${i}`] as number | null)),
+    });
+  }
+  return out;
 }

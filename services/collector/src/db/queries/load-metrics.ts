@@ -1,6 +1,4 @@
 import type { LoadSecond, LoadTotals } from '@queuescope/contracts';
-
-export type { LoadTotals } from '@queuescope/contracts';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { IlpClient, IlpLines } from '../ilp.js';

@@ -1,8 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ClientSummary, Run } from '@queuescope/contracts';
+import { NotFoundError } from '@queuescope/service-kit';
 import type { Database, RunsTable } from '../database.js';
-
-export type { ClientSummary, Run } from '@queuescope/contracts';
 
 /** A `runs` row as it comes back over PGWire. */
 type RunRow = RunsTable;
@@ -45,6 +44,16 @@ export async function getRun(db: Kysely<Database>, id: string): Promise<Run | un
       db,
     );
   return rows[0] ? toRun(rows[0]) : undefined;
+}
+
+/**
+ * One run by id, or a NotFoundError (404 `run '<id>' not found`) for the one error handler to answer.
+ * `param` names the query parameter that carried the id, as a message prefix: `a: run '<id>' not found`.
+ */
+export async function requireRun(db: Kysely<Database>, id: string, param?: string): Promise<Run> {
+  const run = await getRun(db, id);
+  if (!run) throw new NotFoundError(`${param ? `${param}: ` : ''}run '${id}'`);
+  return run;
 }
 
 /** Runs newest first; `offset`/`limit` page through them (QuestDB's `LIMIT lo, hi`). */

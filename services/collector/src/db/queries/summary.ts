@@ -1,9 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Percentiles, QueueStats } from '@queuescope/contracts';
 import type { Database } from '../database.js';
-import { durationStats, type DurationStats } from './durations.js';
-
-export type { Percentiles, QueueStats } from '@queuescope/contracts';
+import { durationStatsOfRuns, type DurationStats, type TimeWindow } from './durations.js';
 
 interface CountRow {
   queue: string;
@@ -32,15 +30,30 @@ const num = (v: number | null | undefined): number | null => (v === null || v ==
  * arrival rate in jobs/s; retry and failure rates 0..1. `jobsRetried` counts jobs that needed more
  * than one attempt (their final row's attempt > 1).
  */
-export async function queueStats(db: Kysely<Database>, runId: string, window: { from: string; to: string }): Promise<QueueStats[]> {
+export async function queueStats(db: Kysely<Database>, runId: string, window: TimeWindow): Promise<QueueStats[]> {
+  return (await queueStatsOfRuns(db, [runId], window)).get(runId) ?? [];
+}
+
+/**
+ * {@link queueStats} of several runs in four SQL statements whatever their number (the runs list),
+ * by run id; queues by name. `window` only prunes partitions: it must cover every run's events.
+ */
+export async function queueStatsOfRuns(
+  db: Kysely<Database>,
+  runIds: readonly string[],
+  window: TimeWindow,
+): Promise<Map<string, QueueStats[]>> {
+  const out = new Map<string, QueueStats[]>();
+  if (runIds.length === 0) return out;
   const quantiles = [0.5, 0.95, 0.99];
+  const where = { runIds, window };
   const [counts, latency, wait, run] = await Promise.all([
-    sql<CountRow>`
-      SELECT queue, jobs, completed, failed, attempts, retries, jobs_retried, stalled, first_ts, last_ts,
+    sql<CountRow & { run_id: string }>`
+      SELECT run_id, queue, jobs, completed, failed, attempts, retries, jobs_retried, stalled, first_ts, last_ts,
              (cast(last_ts AS long) - cast(first_ts AS long)) / 1e6 AS span_s,
              (cast(last_added AS long) - cast(first_added AS long)) / 1e6 AS arrival_span_s
       FROM (
-      SELECT queue,
+      SELECT run_id, queue,
              sum(CASE WHEN event = 'added' THEN n ELSE 0 END) AS jobs,
              sum(CASE WHEN event = 'completed' THEN n ELSE 0 END) AS completed,
              sum(CASE WHEN event = 'failed' THEN n ELSE 0 END) AS failed,
@@ -53,13 +66,13 @@ export async function queueStats(db: Kysely<Database>, runId: string, window: { 
              min(CASE WHEN event = 'added' THEN first_ts END) AS first_added,
              max(CASE WHEN event = 'added' THEN last_ts END) AS last_added
       FROM event_counts_1s
-      WHERE run_id = ${runId} AND ts >= ${window.from} AND ts <= ${window.to}
-      GROUP BY queue
+      WHERE run_id IN (${sql.join(runIds)}) AND ts >= ${window.from} AND ts <= ${window.to}
+      GROUP BY run_id, queue
       )
-      ORDER BY queue`.execute(db),
-    durationStats(db, 'latency_ms', { runId, window }, quantiles),
-    durationStats(db, 'wait_ms', { runId, window }, quantiles),
-    durationStats(db, 'run_ms', { runId, window }, quantiles),
+      ORDER BY run_id, queue`.execute(db),
+    durationStatsOfRuns(db, 'latency_ms', where, quantiles),
+    durationStatsOfRuns(db, 'wait_ms', where, quantiles),
+    durationStatsOfRuns(db, 'run_ms', where, quantiles),
   ]);
   const percentiles = (s: DurationStats | undefined): Percentiles => ({
     p50: s?.values[0] ?? null,
@@ -67,11 +80,12 @@ export async function queueStats(db: Kysely<Database>, runId: string, window: { 
     p99: s?.values[2] ?? null,
     max: s?.max ?? null,
   });
-  return counts.rows.map((r) => {
-    const runs = run.get(r.queue);
+  for (const r of counts.rows) {
+    const runs = run.get(r.run_id)?.get(r.queue);
     const span = num(r.span_s);
     const arrivals = num(r.arrival_span_s);
-    return {
+    if (!out.has(r.run_id)) out.set(r.run_id, []);
+    out.get(r.run_id)!.push({
       queue: r.queue,
       jobs: r.jobs,
       completed: r.completed,
@@ -83,15 +97,16 @@ export async function queueStats(db: Kysely<Database>, runId: string, window: { 
       throughput: span ? (r.completed + r.failed) / span : null,
       arrivalRate: arrivals ? (r.jobs - 1) / arrivals : null,
       meanRunMs: runs && runs.n > 0 ? runs.total / runs.n : null,
-      latency: percentiles(latency.get(r.queue)),
-      wait: percentiles(wait.get(r.queue)),
+      latency: percentiles(latency.get(r.run_id)?.get(r.queue)),
+      wait: percentiles(wait.get(r.run_id)?.get(r.queue)),
       run: percentiles(runs),
       retryRate: r.attempts > 0 ? r.retries / r.attempts : null,
       failureRate: r.completed + r.failed > 0 ? r.failed / (r.completed + r.failed) : null,
       firstEventAt: r.first_ts ? r.first_ts.toISOString() : null,
       lastEventAt: r.last_ts ? r.last_ts.toISOString() : null,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /** Highest sampled depth per queue in [from, to]: waiting, delayed and active jobs (counts). */

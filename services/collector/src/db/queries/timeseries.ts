@@ -1,3 +1,4 @@
+import { MAX_BUCKETS, TIMESERIES_STEPS, bucketCount, type TimeSeries as TimeseriesResponse } from '@queuescope/contracts';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../database.js';
 import { BUCKET_VALUE } from '../histogram.js';
@@ -15,12 +16,8 @@ import { BUCKET_VALUE } from '../histogram.js';
  *   the outer query coalesces them back to 0.
  */
 
-/** Bucket widths the API accepts, seconds (1s 2s 5s 10s 15s 30s 1m 5m 15m 1h). */
-export const STEP_SECONDS = [1, 2, 5, 10, 15, 30, 60, 300, 900, 3600] as const;
-export type StepSeconds = (typeof STEP_SECONDS)[number];
-
-/** Most buckets one series may have. */
-export const MAX_BUCKETS = 10_000;
+/** Bucket widths the API accepts, seconds: the one step table's widths. */
+const STEP_SECONDS: readonly number[] = Object.values(TIMESERIES_STEPS);
 
 /** Window and bucket width of a query; `runId` restricts `job_events` metrics to one run. */
 export interface SeriesQuery {
@@ -33,14 +30,12 @@ export interface SeriesQuery {
 }
 
 /**
- * Columnar series. `ts[i]` is the start of bucket i, epoch ms; buckets are `stepSeconds` wide,
- * calendar-aligned (UTC), contiguous, and cover [from, to) (the first and last may be partial).
- * Every `series[name]` has `ts.length` values; `null` means the bucket has no value.
+ * Columnar series: the response's `ts` and `series`. `ts[i]` is the start of bucket i, epoch ms;
+ * buckets are `stepSeconds` wide, calendar-aligned (UTC), contiguous, and cover [from, to) (the
+ * first and last may be partial). Every `series[name]` has `ts.length` values; `null` means the
+ * bucket has no value.
  */
-export interface TimeSeries {
-  ts: number[];
-  series: Record<string, (number | null)[]>;
-}
+export type TimeSeries = Pick<TimeseriesResponse, 'ts' | 'series'>;
 
 interface Grid {
   ts: number[];
@@ -55,15 +50,8 @@ interface Grid {
   secondFromIso: string;
 }
 
-/** Buckets of `stepSeconds` needed to cover [from, to) when aligned to the calendar (UTC). */
-export function bucketCount(from: Date, to: Date, stepSeconds: number): number {
-  const stepMs = stepSeconds * 1000;
-  return Math.max(0, Math.ceil(to.getTime() / stepMs) - Math.floor(from.getTime() / stepMs));
-}
-
 function grid(q: SeriesQuery): Grid {
-  if (!(STEP_SECONDS as readonly number[]).includes(q.stepSeconds))
-    throw new RangeError(`step ${q.stepSeconds}s is not one of ${STEP_SECONDS.join(', ')}`);
+  if (!STEP_SECONDS.includes(q.stepSeconds)) throw new RangeError(`step ${q.stepSeconds}s is not one of ${STEP_SECONDS.join(', ')}`);
   if (!Number.isFinite(q.from.getTime()) || !Number.isFinite(q.to.getTime())) throw new RangeError('from and to must be valid dates');
   const n = bucketCount(q.from, q.to, q.stepSeconds);
   if (n > MAX_BUCKETS) throw new RangeError(`${n} buckets exceed ${MAX_BUCKETS}`);
@@ -256,7 +244,3 @@ export async function load(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSe
   pivot(g, out.series, 'client', { rps: 'rps', vus: 'vus', p95: 'p95', p99: 'p99', errors: 'errors' }, rows);
   return out;
 }
-
-/** The metric names of the API, one query function each. */
-export const TIMESERIES_METRICS = ['throughput', 'latency', 'wait', 'retries', 'failures', 'depth', 'redis', 'load'] as const;
-export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
