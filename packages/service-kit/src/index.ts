@@ -5,5 +5,5 @@
 export { DependencyUnavailableError, HttpError, NotFoundError } from './http-errors.js';
 export { default as errorHandler, validationMessage, type ErrorHandlerOptions } from './error-handler.js';
 export { loggerOptions, type LoggerOptions } from './logger.js';
-export { runServer, type RunServerOptions } from './run-server.js';
+export { runServer, runService, type RunServerOptions, type RunServiceOptions } from './run-server.js';
 export { TimeoutError, withTimeout, withTimeoutOr } from './timeout.js';

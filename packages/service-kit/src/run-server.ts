@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import { setPriority } from 'node:os';
 import type { Config } from '@queuescope/contracts';
 import { loggerOptions } from './logger.js';
 
@@ -44,4 +45,49 @@ export async function runServer<AppOptions extends FastifyPluginOptions>(opts: R
   // Backlog 4096: Node's default 511 drops connections at 1000 concurrent clients (notes/baseline.md).
   await server.listen({ host: opts.host, port: opts.port, backlog: 4096 });
   return server;
+}
+
+/** Options of {@link runService} that differ between the producer and the collector. */
+export interface RunServiceOptions {
+  /** Fastify options from the parsed config (timeouts, body limit, Ajv); tests build with the same ones. */
+  server?: (config: Config) => Omit<FastifyServerOptions, 'logger' | 'loggerInstance'>;
+  closeDelayMs: number;
+  closingMessage?: string;
+  /**
+   * The process's nice value from the config: an observer yields the CPU to the observed services
+   * when the machine is saturated (it falls behind safely, in the streams, and catches up).
+   */
+  nice?: (config: Config) => number;
+}
+
+/**
+ * A queuescope service's whole `main.ts` once the environment is parsed (STYLE R5):
+ * {@link runServer} with that service's host, port and log level, and `{ config }` as the app's options.
+ */
+export async function runService(
+  service: 'producer' | 'collector',
+  config: Config,
+  app: FastifyPluginAsync<{ config: Config }>,
+  opts: RunServiceOptions,
+): Promise<FastifyInstance> {
+  const nice = opts.nice?.(config);
+  return runServer({
+    service,
+    logLevel: config.logLevel,
+    host: config[service].host,
+    port: config[service].port,
+    ...(opts.server ? { server: opts.server(config) } : {}),
+    app,
+    appOptions: { config },
+    closeDelayMs: opts.closeDelayMs,
+    ...(opts.closingMessage ? { closingMessage: opts.closingMessage } : {}),
+    beforeRegister: (server) => {
+      if (nice === undefined) return;
+      try {
+        setPriority(nice);
+      } catch (err) {
+        server.log.warn({ err: err instanceof Error ? err.message : String(err), nice }, 'could not lower the process priority');
+      }
+    },
+  });
 }

@@ -1,15 +1,5 @@
 import { parseConfig } from '@queuescope/contracts';
-import { runServer } from '@queuescope/service-kit';
+import { runService } from '@queuescope/service-kit';
 import app, { serverOptions } from './app.js';
 
-const config = parseConfig(process.env);
-await runServer({
-  service: 'producer',
-  logLevel: config.logLevel,
-  host: config.producer.host,
-  port: config.producer.port,
-  server: serverOptions(config),
-  app,
-  appOptions: { config },
-  closeDelayMs: 10_000,
-});
+await runService('producer', parseConfig(process.env), app, { server: serverOptions, closeDelayMs: 10_000 });

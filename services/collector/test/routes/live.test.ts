@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import type { LiveFrame } from '@queuescope/contracts';
-import { build } from '../helper.js';
+import { useCollector } from '../helper.js';
 
 const { config } = testConfig();
 
@@ -36,16 +36,10 @@ async function connect(
 }
 
 describe('GET /api/v1/live', () => {
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await build(config);
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const collector = useCollector(config);
 
   it('sends a backfill of the last minutes, then a tick every second', async () => {
-    const c = await connect(app);
+    const c = await connect(collector.app);
     const backfill = (await c.next((m) => m.type === 'backfill')) as { frame: LiveFrame };
     expect(backfill.frame.ts.length).toBeGreaterThanOrEqual(295);
     expect(Object.keys(backfill.frame.queues)).toEqual(expect.arrayContaining(['payment', 'notification', 'webhook']));
@@ -58,11 +52,11 @@ describe('GET /api/v1/live', () => {
 
   it('shows a newly stored event within 2 s, for a run filter and a queue filter', async () => {
     const runId = uniqueRunId('live');
-    const c = await connect(app);
+    const c = await connect(collector.app);
     c.ws.send(JSON.stringify({ type: 'subscribe', runId, queues: ['payment'] }));
     await c.next((m) => m.type === 'backfill' && Object.keys(m.frame.queues).join() === 'payment');
     const now = Date.now();
-    const stored = await app.inject({
+    const stored = await collector.app.inject({
       method: 'POST',
       url: '/api/v1/events',
       payload: {
@@ -94,8 +88,8 @@ describe('GET /api/v1/live', () => {
   });
 
   it('answers a malformed subscription with an error frame and keeps serving that client and the others', async () => {
-    const good = await connect(app);
-    const bad = await connect(app);
+    const good = await connect(collector.app);
+    const bad = await connect(collector.app);
     await bad.next((m) => m.type === 'backfill');
     for (const raw of [
       'not json',
@@ -117,12 +111,12 @@ describe('GET /api/v1/live', () => {
 
   it('ten dashboards cost the same SQL per second as one', async () => {
     const measure = async (clients: number): Promise<number> => {
-      const sockets = await Promise.all(Array.from({ length: clients }, () => connect(app)));
+      const sockets = await Promise.all(Array.from({ length: clients }, () => connect(collector.app)));
       await Promise.all(sockets.map((s) => s.next((m) => m.type === 'backfill')));
       await new Promise((r) => setTimeout(r, 1200));
-      const start = app.ticker.sqlQueries;
+      const start = collector.app.ticker.sqlQueries;
       await new Promise((r) => setTimeout(r, 4000));
-      const perSecond = (app.ticker.sqlQueries - start) / 4;
+      const perSecond = (collector.app.ticker.sqlQueries - start) / 4;
       for (const s of sockets) s.ws.terminate();
       await new Promise((r) => setTimeout(r, 300));
       return perSecond;
