@@ -45,6 +45,19 @@ export interface Config {
      * observed services when the machine is saturated, and catches up from the streams afterwards.
      */
     nice: number;
+    /** Bounds on what one client can make the collector spend; each answers 413, 429 or 503 with a reason. */
+    limits: CollectorLimits;
+  };
+  /** Who may write, and from where the dashboard may connect. */
+  auth: {
+    /** `QS_API_TOKEN`: bearer token for every collector write route and the live WebSocket; null = no auth (loopback only). */
+    collectorToken: string | null;
+    /** `PRODUCER_API_TOKEN`: bearer token for every producer write route; null = no auth (loopback only). */
+    producerToken: string | null;
+    /** `QS_INSECURE=1`: allow a service without a token to listen on a non-loopback address. */
+    insecure: boolean;
+    /** `QS_ALLOWED_ORIGINS`: origins besides the collector's own that may open the live WebSocket. */
+    allowedOrigins: string[];
   };
   events: {
     /**
@@ -68,6 +81,32 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
+/** The collector's resource limits (`COLLECTOR_*` variables; defaults in {@link parseConfig} and `.env.example`). */
+export interface CollectorLimits {
+  /** pg connections to QuestDB. */
+  pgPoolSize: number;
+  /** Longest a SQL statement of a read route may run before it is cancelled and the route answers 503, ms. */
+  pgStatementTimeoutMs: number;
+  /** Longest a request waits for a free pg connection before it answers 503, ms. */
+  pgAcquireTimeoutMs: number;
+  /** Open live WebSockets per collector process; one more is refused. */
+  wsMaxConnections: number;
+  /** Subscribe messages one WebSocket may send per minute. */
+  wsMaxSubscribesPerMinute: number;
+  /** Distinct live filters (run × queues) the ticker serves at once; each costs its own SQL every second. */
+  liveMaxFilters: number;
+  /** A WebSocket with more than this unsent is skipped (ticks) or closed (backfill), bytes. */
+  wsMaxBufferedBytes: number;
+  /** Distinct queues in one `POST /api/v1/events` request, and most queues a run's timeseries or compare reads. */
+  maxQueuesPerRequest: number;
+  /** Most rows one export returns. */
+  exportMaxRows: number;
+  /** Longest one export may run, ms. */
+  exportTimeoutMs: number;
+  /** Exports running at once; one more gets 429. */
+  exportConcurrency: number;
+}
+
 /** One `COLLECTOR_ATTACH` item: a BullMQ prefix and a queue name, or `*` for every queue under it. */
 export interface AttachTarget {
   prefix: string;
@@ -86,6 +125,12 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Variables whose value may hold a secret: a `ConfigError` about them never repeats the value. */
+const SECRET_VARIABLES = new Set(['QS_API_TOKEN', 'PRODUCER_API_TOKEN', 'QUESTDB_PG_PASSWORD', 'QUESTDB_ILP_CONF', 'REDIS_URL']);
+
+/** How a value appears in an error message: quoted, or not at all for a secret. */
+const shown = (name: string, raw: string): string => (SECRET_VARIABLES.has(name) ? '(value not shown: it may hold a secret)' : `'${raw}'`);
+
 /** Strict decimal forms: `2.5` is not an integer, and `true`, `0x10`, `1e3` are not numbers here. */
 const INTEGER_TEXT = /^-?\d+$/;
 const NUMBER_TEXT = /^-?\d+(\.\d+)?$/;
@@ -99,13 +144,13 @@ function read<T>(env: Env, name: string, schema: TSchema, fallback: T): T {
   if (type === 'integer' || type === 'number') {
     const text = raw.trim();
     if (!(type === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(text)) {
-      throw new ConfigError(name, `invalid value '${raw}' (expected ${type === 'integer' ? 'an integer' : 'a decimal number'})`);
+      throw new ConfigError(name, `invalid value ${shown(name, raw)} (expected ${type === 'integer' ? 'an integer' : 'a decimal number'})`);
     }
     value = Number(text);
   }
   if (!Value.Check(schema, value)) {
     const first = [...Value.Errors(schema, value)][0];
-    throw new ConfigError(name, `invalid value '${raw}'${first ? ` (${first.message})` : ''}`);
+    throw new ConfigError(name, `invalid value ${shown(name, raw)}${first ? ` (${first.message})` : ''}`);
   }
   return value as T;
 }
@@ -117,6 +162,10 @@ const NonEmpty = Type.String({ minLength: 1 });
 const HostPort = Type.String({ pattern: '^[^:\\s]+:\\d{1,5}$' });
 const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
 const Namespace = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
+/** A bearer token: 16+ printable ASCII characters without spaces (RFC 6750 b64token plus a few). */
+const Token = Type.String({ pattern: '^[A-Za-z0-9._~+/=-]{16,512}$' });
+const Flag = Type.Enum(['0', '1'] as const);
+const Ms = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
 
 /**
  * `fixed:50` | `uniform:10:80` | `lognormal:<median>:<p99>` (all ms) → a {@link LatencyDistribution}.
@@ -182,6 +231,21 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'COLLECTOR_LEASE_MS',
   'COLLECTOR_ATTACH',
   'COLLECTOR_NICE',
+  'COLLECTOR_PG_POOL_SIZE',
+  'COLLECTOR_PG_STATEMENT_TIMEOUT_MS',
+  'COLLECTOR_PG_ACQUIRE_TIMEOUT_MS',
+  'COLLECTOR_WS_MAX_CONNECTIONS',
+  'COLLECTOR_WS_MAX_SUBSCRIBES_PER_MINUTE',
+  'COLLECTOR_LIVE_MAX_FILTERS',
+  'COLLECTOR_WS_MAX_BUFFERED_BYTES',
+  'COLLECTOR_MAX_QUEUES_PER_REQUEST',
+  'COLLECTOR_EXPORT_MAX_ROWS',
+  'COLLECTOR_EXPORT_TIMEOUT_MS',
+  'COLLECTOR_EXPORT_CONCURRENCY',
+  'QS_API_TOKEN',
+  'PRODUCER_API_TOKEN',
+  'QS_INSECURE',
+  'QS_ALLOWED_ORIGINS',
   'EVENTS_MAX_LEN',
   'WORKER_INSTANCES',
   'WORKER_QUEUES',
@@ -216,6 +280,18 @@ function parseAttach(raw: string): AttachTarget[] {
       throw new ConfigError('COLLECTOR_ATTACH', `invalid item '${text}' (use prefix:queue or prefix:*, e.g. bull:emails or bull:*)`);
     }
     return { prefix, queue };
+  });
+}
+
+/** `https://a.example,http://localhost:5173` → origins; each must be scheme://host[:port] without a path. */
+function parseOrigins(raw: string): string[] {
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((item) => {
+    const text = item.trim();
+    if (!/^https?:\/\/[^/\s:]+(:\d{1,5})?$/.test(text)) {
+      throw new ConfigError('QS_ALLOWED_ORIGINS', `invalid origin '${text}' (use scheme://host[:port], e.g. https://dash.example.com)`);
+    }
+    return text;
   });
 }
 
@@ -269,6 +345,25 @@ export function parseConfig(env: Env): Config {
       leaseMs: read(env, 'COLLECTOR_LEASE_MS', Type.Integer({ minimum: 500, maximum: 600_000 }), 5000),
       attach: parseAttach(read(env, 'COLLECTOR_ATTACH', Type.String(), '')),
       nice: read(env, 'COLLECTOR_NICE', Type.Integer({ minimum: 0, maximum: 19 }), 10),
+      limits: {
+        pgPoolSize: read(env, 'COLLECTOR_PG_POOL_SIZE', Type.Integer({ minimum: 2, maximum: 64 }), 4),
+        pgStatementTimeoutMs: read(env, 'COLLECTOR_PG_STATEMENT_TIMEOUT_MS', Ms(100, 600_000), 10_000),
+        pgAcquireTimeoutMs: read(env, 'COLLECTOR_PG_ACQUIRE_TIMEOUT_MS', Ms(10, 60_000), 2000),
+        wsMaxConnections: read(env, 'COLLECTOR_WS_MAX_CONNECTIONS', PositiveInt, 100),
+        wsMaxSubscribesPerMinute: read(env, 'COLLECTOR_WS_MAX_SUBSCRIBES_PER_MINUTE', PositiveInt, 30),
+        liveMaxFilters: read(env, 'COLLECTOR_LIVE_MAX_FILTERS', PositiveInt, 16),
+        wsMaxBufferedBytes: read(env, 'COLLECTOR_WS_MAX_BUFFERED_BYTES', Type.Integer({ minimum: 64 * 1024 }), 1 << 20),
+        maxQueuesPerRequest: read(env, 'COLLECTOR_MAX_QUEUES_PER_REQUEST', Type.Integer({ minimum: 1, maximum: 1000 }), 32),
+        exportMaxRows: read(env, 'COLLECTOR_EXPORT_MAX_ROWS', PositiveInt, 1_000_000),
+        exportTimeoutMs: read(env, 'COLLECTOR_EXPORT_TIMEOUT_MS', Ms(1000, 3_600_000), 120_000),
+        exportConcurrency: read(env, 'COLLECTOR_EXPORT_CONCURRENCY', Type.Integer({ minimum: 1, maximum: 32 }), 2),
+      },
+    },
+    auth: {
+      collectorToken: read<string | null>(env, 'QS_API_TOKEN', Token, null),
+      producerToken: read<string | null>(env, 'PRODUCER_API_TOKEN', Token, null),
+      insecure: read<'0' | '1'>(env, 'QS_INSECURE', Flag, '0') === '1',
+      allowedOrigins: parseOrigins(read(env, 'QS_ALLOWED_ORIGINS', Type.String(), '')),
     },
     events: {
       maxLen: read(env, 'EVENTS_MAX_LEN', Type.Integer({ minimum: 100 }), 500_000),

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { setPriority } from 'node:os';
-import type { Config } from '@queuescope/contracts';
+import { ConfigError, parseConfig, type Config } from '@queuescope/contracts';
 import { loggerOptions } from './logger.js';
 
 /** What a service's `main.ts` hands to `runServer`, all of it from its parsed `Config`. */
@@ -60,16 +60,48 @@ export interface RunServiceOptions {
   nice?: (config: Config) => number;
 }
 
+/** `127.0.0.1`, `127.x.y.z`, `::1`, `localhost`: addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /**
- * A queuescope service's whole `main.ts` once the environment is parsed (STYLE R5):
- * {@link runServer} with that service's host, port and log level, and `{ config }` as the app's options.
+ * Without a token a service accepts writes from anyone who can reach it, so it listens on loopback
+ * only, unless `QS_INSECURE=1` says the network itself is trusted.
+ */
+function refuseOpenWithoutToken(service: 'producer' | 'collector', config: Config): void {
+  const token = service === 'producer' ? config.auth.producerToken : config.auth.collectorToken;
+  const host = config[service].host;
+  if (token === null && !config.auth.insecure && !isLoopback(host)) {
+    const variable = service === 'producer' ? 'PRODUCER_API_TOKEN' : 'QS_API_TOKEN';
+    throw new ConfigError(
+      `${service.toUpperCase()}_HOST`,
+      `${host} is not a loopback address and ${variable} is not set: set a token, or QS_INSECURE=1 to listen without one`,
+    );
+  }
+}
+
+/**
+ * A queuescope service's whole `main.ts`: parse the environment once (STYLE R5; a bad variable
+ * exits 2 with one line naming it), then {@link runServer} with that service's host, port and log level, and `{ config }` as the app's options.
  */
 export async function runService(
   service: 'producer' | 'collector',
-  config: Config,
+  env: Record<string, string | undefined>,
   app: FastifyPluginAsync<{ config: Config }>,
   opts: RunServiceOptions,
-): Promise<FastifyInstance> {
+): Promise<FastifyInstance | undefined> {
+  let config: Config;
+  try {
+    config = parseConfig(env);
+    refuseOpenWithoutToken(service, config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // One line naming the variable (never a secret's value: ConfigError leaves those out), no stack.
+    process.stderr.write(`queuescope ${service}: configuration error: ${err.message}\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
   const nice = opts.nice?.(config);
   return runServer({
     service,

@@ -1,5 +1,4 @@
-import { parseConfig } from '@queuescope/contracts';
 import { runService } from '@queuescope/service-kit';
 import app, { serverOptions } from './app.js';
 
-await runService('producer', parseConfig(process.env), app, { server: serverOptions, closeDelayMs: 10_000 });
+await runService('producer', process.env, app, { server: serverOptions, closeDelayMs: 10_000 });
