@@ -89,8 +89,9 @@ void waitReady([`${collectorUrl}/readyz`, `${producerUrl}/readyz`]).then((ok) =>
     [
       '',
       `queuescope is up: ${opts.workers} workers on payment, notification, webhook`,
-      `  producer   ${producerUrl}   (POST /api/v1/payments, /api/v1/notifications, /api/v1/webhooks)`,
-      `  dashboard  ${collectorUrl}/`,
+      `  producer   ${producerUrl}   (POST /api/v1/payments, /api/v1/notifications, /api/v1/webhooks${config.auth.producerToken ? ' with Authorization: Bearer $PRODUCER_API_TOKEN' : ''})`,
+      // The token rides in the fragment, which the browser never sends; the dashboard keeps it for the tab and wipes it from the URL.
+      `  dashboard  ${collectorUrl}/${config.auth.collectorToken ? `#token=${encodeURIComponent(config.auth.collectorToken)}` : ''}`,
       `  collector  ${collectorUrl}   (GET /api/v1/ingest/status)`,
       `  QuestDB    psql -h ${config.questdb.pg.host} -p ${config.questdb.pg.port} -U ${config.questdb.pg.user} -d qdb   (password ${config.questdb.pg.password})`,
       'Ctrl-C stops everything this command started.',

@@ -178,6 +178,20 @@ mkdir -p "$qdb_root/tmp" "$qdb_root/conf" "$RUN_DIR"
 cp "$ROOT/infra/questdb/server.conf" "$qdb_root/conf/server.conf"
 cp "$ROOT/infra/questdb/log.conf" "$qdb_root/conf/log.conf"
 
+# QuestDB maps every column file of every partition it touches: the kernel's default limit of
+# 65,530 mappings per process ran out after an afternoon of test runs into one QuestDB here
+# (65,498 mappings; then "could not mmap column" errno 12 and a suspended job_events table).
+# QuestDB recommends 1,048,576 (notes/questdb-k6-facts.md). A sysctl: root only.
+readonly MAX_MAP_COUNT=1048576
+map_count=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo "$MAX_MAP_COUNT")
+if ((map_count < MAX_MAP_COUNT)); then
+  if [[ $(id -u) -eq 0 ]] && echo "$MAX_MAP_COUNT" >/proc/sys/vm/max_map_count 2>/dev/null; then
+    log "raised vm.max_map_count from $map_count to $MAX_MAP_COUNT (QuestDB maps each column file)"
+  else
+    log "warning: vm.max_map_count is $map_count; QuestDB recommends $MAX_MAP_COUNT (sudo sysctl -w vm.max_map_count=$MAX_MAP_COUNT), or a long-lived QuestDB may fail with 'could not mmap'"
+  fi
+fi
+
 jvm_flags=(
   -Xms256m -Xmx2g -XX:+UseParallelGC
   "-XX:ErrorFile=$qdb_root/hs_err_pid%p.log"

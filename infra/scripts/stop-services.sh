@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the Redis and QuestDB that start-redis.sh / start-questdb.sh started, and nothing else:
-# only processes recorded in .data/run/*.pid whose command line is still redis-server / QuestDB.
+# (and, asked for `cluster`, the nodes cluster-up.sh started): only processes recorded in .data/run/*.pid whose command line is still redis-server / QuestDB.
 # A Redis or QuestDB that these scripts did not start (no pidfile) is never touched.
 set -euo pipefail
 
@@ -51,7 +51,7 @@ stop_one() {
   stopped=$((stopped + 1))
 }
 
-# Usage: stop-services.sh [redis] [questdb]   (no argument: both)
+# Usage: stop-services.sh [redis] [questdb] [cluster]   (no argument: redis and questdb)
 want=("$@")
 ((${#want[@]} > 0)) || want=(redis questdb)
 stopped=0
@@ -59,7 +59,14 @@ for name in "${want[@]}"; do
   case $name in
     redis) stop_one Redis "$RUN_DIR/redis.pid" '*redis-server*' ;;
     questdb) stop_one QuestDB "$RUN_DIR/questdb.pid" '*io.questdb.ServerMain*' ;;
-    *) die "unknown service '$name' (known: redis, questdb)" ;;
+    cluster)
+      for pidfile in "$RUN_DIR"/cluster-*.pid; do
+        [[ -e $pidfile ]] || continue
+        port=${pidfile##*/cluster-}
+        stop_one "Redis Cluster node ${port%.pid}" "$pidfile" '*redis-server*'
+      done
+      ;;
+    *) die "unknown service '$name' (known: redis, questdb, cluster)" ;;
   esac
 done
 ((stopped > 0)) || log "nothing to stop (no Redis or QuestDB started by these scripts is running)"

@@ -1,6 +1,6 @@
 /**
  * k6 script for every queuescope scenario, run unchanged with:
- *   k6 run loadtest/k6/run.ts -e BASE_URL=http://127.0.0.1:3000 -e RUN_ID=<id> -e SCENARIO=heavy \
+ *   [PRODUCER_API_TOKEN=…] k6 run loadtest/k6/run.ts -e BASE_URL=http://127.0.0.1:3000 -e RUN_ID=<id> -e SCENARIO=heavy \
  *     [-e SUMMARY_PATH=summary.json] [-e DURATION_MS=30000] [-e VUS=500] [--out json=results.json]
  * (`npm run loadtest` does this when k6 is on PATH, and stores the per-second stream and the
  * summary on the run.) Scenarios and SLO targets come from the same files the built-in engine and
@@ -14,6 +14,17 @@ import { QUEUE_PROFILES } from '../../packages/contracts/src/queues.ts';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:3000';
 const RUN_ID = __ENV.RUN_ID || '';
+/**
+ * The producer's token, when it has one. Read from the environment (k6 passes the system's
+ * variables through `__ENV`; `npm run loadtest` spawns k6 with its own), not from `-e`, which would
+ * show it in the process list.
+ */
+const TOKEN = __ENV.PRODUCER_API_TOKEN || '';
+const HEADERS: Record<string, string> = {
+  'Content-Type': 'application/json',
+  'X-Run-Id': RUN_ID,
+  ...(TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {}),
+};
 /** Where handleSummary writes k6's summary data as JSON; the runner reads it (loadtest/src/k6/runner.ts). */
 const SUMMARY_PATH = __ENV.SUMMARY_PATH || '';
 const scenario = scaleStages(getScenario(__ENV.SCENARIO || 'smoke'), {
@@ -53,7 +64,7 @@ export default function (): void {
   const endpoint = pickEndpoint(scenario.mix, Math.random());
   const { path, body } = ENDPOINTS[endpoint];
   http.post(`${BASE_URL}${path}`, JSON.stringify(body(__ITER)), {
-    headers: { 'Content-Type': 'application/json', 'X-Run-Id': RUN_ID },
+    headers: HEADERS,
     tags: { queue: QUEUE_OF[endpoint] },
   });
   sleep((scenario.thinkTimeMs.min + Math.random() * (scenario.thinkTimeMs.max - scenario.thinkTimeMs.min)) / 1000);

@@ -104,7 +104,7 @@ async function waitForStored(
 }
 
 async function main(): Promise<number> {
-  const collector = new CollectorClient(opts.collectorUrl);
+  const collector = new CollectorClient(opts.collectorUrl, config.auth.collectorToken);
   if (!(await collector.ready())) {
     console.error(`The collector at ${opts.collectorUrl} is not ready. Start the stack first: npm run stack (or npm run demo).`);
     return 2;
@@ -116,6 +116,23 @@ async function main(): Promise<number> {
   } catch (err) {
     console.error(
       `The producer at ${opts.producerUrl} is not ready (${err instanceof Error ? err.message : String(err)}). Start the stack first: npm run stack.`,
+    );
+    return 2;
+  }
+  // An empty job is invalid (400) and enqueues nothing; a 401 means the token is missing or wrong.
+  // Checked before the run exists, so a token problem does not leave a run full of 4xx behind.
+  const probe = await fetch(`${opts.producerUrl}/api/v1/queues/payment/jobs`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(config.auth.producerToken ? { authorization: `Bearer ${config.auth.producerToken}` } : {}),
+    },
+    body: '{}',
+    signal: AbortSignal.timeout(3000),
+  }).catch(() => undefined);
+  if (probe?.status === 401) {
+    console.error(
+      `The producer at ${opts.producerUrl} refused the request (401): set PRODUCER_API_TOKEN to its token${config.auth.producerToken ? ' (the one set is wrong)' : ''}.`,
     );
     return 2;
   }
@@ -194,7 +211,14 @@ async function main(): Promise<number> {
           .postClientSummary(run.id, fromK6Summary(result.summary))
           .catch((err: unknown) => log(`could not store the k6 summary: ${String(err)}`));
     } else {
-      const result = await runScenario({ baseUrl: opts.producerUrl, runId: run.id, scenario, signal: abort.signal, onSecond });
+      const result = await runScenario({
+        baseUrl: opts.producerUrl,
+        runId: run.id,
+        token: config.auth.producerToken,
+        scenario,
+        signal: abort.signal,
+        onSecond,
+      });
       await collector.postClientSummary(run.id, {
         source: 'builtin',
         requests: result.requests,

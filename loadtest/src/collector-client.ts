@@ -1,15 +1,25 @@
 import type { ClientSummary, IngestStatus, LoadSecond, Run, RunSummary } from '@queuescope/contracts';
 
-/** The parts of the collector's API the runner uses; every call fails with the collector's own message. */
+/**
+ * The parts of the collector's API the runner uses; every call fails with the collector's own
+ * message. `token` is the collector's `QS_API_TOKEN`, sent as `Authorization: Bearer` on every call.
+ */
 export class CollectorClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly auth: Record<string, string>;
+
+  constructor(
+    readonly baseUrl: string,
+    token: string | null = null,
+  ) {
+    this.auth = token ? { authorization: `Bearer ${token}` } : {};
+  }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
@@ -27,7 +37,8 @@ export class CollectorClient {
       } catch {
         // not JSON
       }
-      throw new Error(`${method} ${path} → ${res.status}: ${message}`);
+      const hint = res.status === 401 ? ' (set QS_API_TOKEN to the collector’s token)' : '';
+      throw new Error(`${method} ${path} → ${res.status}: ${message}${hint}`);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

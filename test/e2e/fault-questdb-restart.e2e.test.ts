@@ -2,7 +2,9 @@
  * Fault matrix (issue #8), QuestDB: SIGKILL a private QuestDB (never the shared one) while the
  * stack runs under load, keep it down a few seconds, restart it on the same ports and data. The
  * collector's write cannot complete meanwhile; its entries stay pending in Redis until QuestDB
- * takes them, so after recovery every event is stored exactly once.
+ * takes them, so after recovery every event is stored exactly once. Meanwhile the collector keeps
+ * running (same process) and its read routes answer 503 naming QuestDB (issue 10: never 500, and
+ * never the driver's text with QuestDB's address).
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +50,24 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
   const status = async (): Promise<IngestStatus> =>
     (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
 
+  /** Every read route that needs QuestDB, with what it answered now. */
+  const readRoutes = async (): Promise<{ url: string; status: number; body: string; ms: number }[]> =>
+    Promise.all(
+      [
+        '/api/v1/runs',
+        `/api/v1/runs/${runId}`,
+        `/api/v1/runs/${runId}/summary`,
+        `/api/v1/runs/${runId}/timeseries?metric=latency`,
+        `/api/v1/runs/${runId}/diagnosis`,
+        `/api/v1/runs/${runId}/events`,
+        '/readyz',
+      ].map(async (url) => {
+        const started = Date.now();
+        const res = await fetch(`${stack.collectorUrl}${url}`, { signal: AbortSignal.timeout(15_000) });
+        return { url, status: res.status, body: await res.text(), ms: Date.now() - started };
+      }),
+    );
+
   it('holds the batch through the outage: entries stay pending, nothing is acknowledged', async () => {
     const progress = newProgress();
     const running = runLoad({ producerUrl: stack.producerUrl, runId, jobs: JOBS, ratePerSec: RATE, clients: 30, progress });
@@ -61,6 +81,20 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     const down = Date.now();
     await waitFor('the collector holds read entries it cannot store', async () => (await status()).totals.pending > 0, 10_000);
     const during = await status();
+    // Every read route answers 503 naming QuestDB, promptly, with a reason and nothing of the driver's text.
+    for (const r of await readRoutes()) {
+      expect(r.status, `${r.url}: ${r.body}`).toBe(503);
+      expect(r.body, r.url).toMatch(/questdb/);
+      expect(r.body, r.url).not.toMatch(new RegExp(`ECONN|127\\.0\\.0\\.1|${questdb.pgPort}|${questdb.httpPort}|at .*\\.(ts|js):\\d+`));
+      expect(r.ms, r.url).toBeLessThan(5000);
+    }
+    const ready = (await (await fetch(`${stack.collectorUrl}/readyz`)).json()) as Record<string, string>;
+    expect(ready).toEqual({
+      status: 'unavailable',
+      redis: 'ok',
+      questdb: expect.stringMatching(/^(connection refused|connection lost|no connection in time)$/),
+    });
+    expect((await fetch(`${stack.collectorUrl}/healthz`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, Math.max(1000, DOWN_MS - (Date.now() - down))));
     const later = await status();
     // Nothing was stored or acknowledged while QuestDB was away; events kept coming (unread grows).
@@ -72,6 +106,13 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     // The producer does not need QuestDB: every request was accepted.
     expect([...load.statuses.keys()]).toEqual([202]);
     expect(acceptedCount(load)).toBe(JOBS);
+  });
+
+  it('the same collector process recovers on its own: ready again, read routes answer', async () => {
+    const collector = stack.procs[0]!;
+    await waitFor('collector ready again', async () => (await fetch(`${stack.collectorUrl}/readyz`)).status === 200, 60_000);
+    expect(collector.child.exitCode).toBeNull();
+    for (const r of await readRoutes()) expect([200, 404], `${r.url}: ${r.body}`).toContain(r.status);
   });
 
   it('after the restart every event is stored exactly once', async () => {

@@ -2,8 +2,10 @@
  * Fault matrix (issue #8), Redis: the whole stack on a private Redis (infra/redis.conf: AOF on,
  * `appendfsync everysec`), SIGKILLed under load and restarted on the same port and directory, so
  * it comes back from its AOF. While it is down the producer answers 503 naming Redis, quickly and
- * without a stack trace; every service reconnects on its own; and every job whose 202 arrived is
- * in BullMQ afterwards and stored exactly once.
+ * without a stack trace, and so does the collector's `POST /api/v1/events`; every service process
+ * (producer, collector, workers) keeps running and reconnects on its own: the same pids are ready
+ * afterwards, and jobs sent after the restart are processed by every worker and captured; every job
+ * whose 202 arrived is in BullMQ afterwards and stored exactly once.
  *
  * Why SIGKILL and not SIGTERM: SIGTERM makes Redis fsync and exit cleanly, which proves little.
  * Redis writes each command to the AOF file (write(2), into the kernel's page cache) before it
@@ -26,6 +28,8 @@ import { startStack, type TestStack } from '../support/stack.js';
 const JOBS = 1800;
 const RATE = 150;
 const DOWN_MS = 3000;
+/** Jobs sent once everything is back: enough that each worker takes some. */
+const AFTER_JOBS = 300;
 
 describe('fault: Redis SIGKILLed under load and restarted from its AOF', () => {
   const runId = uniqueRunId('fault-redis');
@@ -34,12 +38,18 @@ describe('fault: Redis SIGKILLed under load and restarted from its AOF', () => {
   let db: pg.Client;
   let bull: ReturnType<typeof openQueues>;
   let load: LoadResult;
+  /** Each service process as it was before Redis went away: name, pid. */
+  let before: { name: string; pid: number | undefined }[];
 
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     stack = await startStack({ ...FAULT_ENV, REDIS_URL: redis.url }, 3);
     db = await questdbClient(stack.config);
     bull = openQueues(stack.config);
+    before = stack.procs.map((p, i) => ({
+      name: i === 0 ? 'collector' : i === stack.procs.length - 1 ? 'producer' : 'worker',
+      pid: p.child.pid,
+    }));
   });
 
   afterAll(async () => {
@@ -69,6 +79,34 @@ describe('fault: Redis SIGKILLed under load and restarted from its AOF', () => {
     expect(body).not.toMatch(/at .*\.(ts|js):\d+/);
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await fetch(`${stack.producerUrl}/readyz`)).status).toBe(503);
+    // The collector too: its write route refuses at once, naming Redis; readyz says so; it stays up.
+    const posted = Date.now();
+    const ingest = await fetch(`${stack.collectorUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...stack.collectorHeaders },
+      body: JSON.stringify({
+        events: [
+          {
+            ts: Date.now() * 1000,
+            run_id: runId,
+            queue: 'payment',
+            event: 'added',
+            job_id: 'probe',
+            job_name: 'p',
+            attempt: 0,
+            worker: '',
+          },
+        ],
+      }),
+    });
+    expect(ingest.status).toBe(503);
+    expect(await ingest.json()).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', message: expect.stringMatching(/^redis unavailable: /) });
+    expect(Date.now() - posted).toBeLessThan(5000);
+    const collectorReady = await fetch(`${stack.collectorUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
+    expect(collectorReady.status).toBe(503);
+    expect(await collectorReady.json()).toMatchObject({ status: 'unavailable', redis: expect.not.stringMatching(/^ok$|127\.0\.0\.1/) });
+    expect((await fetch(`${stack.collectorUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${stack.producerUrl}/healthz`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, Math.max(0, DOWN_MS - (Date.now() - down))));
     await redis.start();
     const acceptedBeforeRestart = progress.accepted;
@@ -110,5 +148,24 @@ describe('fault: Redis SIGKILLed under load and restarted from its AOF', () => {
     // A request answered 503 may still have added its job (the reply was lost, not the write).
     expect(truth.all.length).toBeGreaterThanOrEqual(acceptedCount(load));
     await expectExactlyOnce(db, { runId, truth, accepted: load.accepted, timeoutMs: 90_000 });
+  });
+
+  it('every process recovered without a restart: same pids, all ready, and jobs sent now are processed by every worker and captured', async () => {
+    expect(stack.procs.map((p, i) => ({ name: before[i]!.name, pid: p.child.pid, exit: p.child.exitCode ?? p.child.signalCode }))).toEqual(
+      before.map((b) => ({ ...b, exit: null })),
+    );
+    await waitFor('collector ready', async () => (await fetch(`${stack.collectorUrl}/readyz`)).status === 200, 30_000);
+    expect((await fetch(`${stack.producerUrl}/readyz`)).status).toBe(200);
+
+    const afterRun = uniqueRunId('fault-redis-after');
+    const after = await runLoad({ producerUrl: stack.producerUrl, runId: afterRun, jobs: AFTER_JOBS, ratePerSec: RATE, clients: 20 });
+    expect([...after.statuses.keys()]).toEqual([202]);
+    await waitAllFinished(bull.queues.values(), acceptedCount(load) + AFTER_JOBS, 120_000);
+    const truth = await readTruth(bull.queues, afterRun);
+    const rows = await expectExactlyOnce(db, { runId: afterRun, truth, accepted: after.accepted, timeoutMs: 90_000 });
+    // Each worker process (BullMQ name host:pid) started some of them: none is stuck since the outage.
+    const workers = new Set(rows.filter((r) => r.event === 'active').map((r) => Number(r.worker?.split(':').at(-1))));
+    const workerPids = before.filter((b) => b.name === 'worker').map((b) => b.pid);
+    expect([...workers].sort()).toEqual([...workerPids].sort());
   });
 });

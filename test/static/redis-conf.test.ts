@@ -25,6 +25,7 @@ function directiveValue(name: string): string | undefined {
 
 describe('infra/redis.conf', () => {
   it.each([
+    ['maxmemory', '2gb'],
     ['maxmemory-policy', 'noeviction'],
     ['appendonly', 'yes'],
   ])('sets %s %s, uncommented, explained by the comment line above it', (name, value) => {

@@ -1,4 +1,5 @@
 import { QUEUE_NAMES, type QueueName } from '@queuescope/contracts';
+import { producerAuth } from './stack.js';
 
 /**
  * Settings for the fault tests: short jobs, some retries on every queue, a few final failures;
@@ -64,7 +65,8 @@ export function newProgress(): LoadProgress {
 }
 
 /**
- * POST `jobs` jobs to `POST /api/v1/queues/:queue/jobs` at `ratePerSec`, tagged `X-Run-Id`.
+ * POST `jobs` jobs to `POST /api/v1/queues/:queue/jobs` at `ratePerSec`, tagged `X-Run-Id` (and
+ * with the producer's token when `startStack` started it with one).
  * Unlike `sendJobs`, a request that gets no answer (the producer was killed, or not yet back) is
  * counted as status 0 and the load goes on: fault tests kill things under it.
  */
@@ -80,6 +82,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     else progress.failed++;
   };
   const started = Date.now();
+  const auth = producerAuth(opts.producerUrl);
   let next = 0;
   const client = async (): Promise<void> => {
     while (next < opts.jobs) {
@@ -92,7 +95,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       try {
         res = await fetch(`${opts.producerUrl}/api/v1/queues/${queue}/jobs`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-run-id': opts.runId },
+          headers: { 'content-type': 'application/json', 'x-run-id': opts.runId, ...auth },
           body: JSON.stringify({ name: `${queue}-job`, data: opts.data ? opts.data(i, queue) : { i } }),
           signal: AbortSignal.timeout(15_000),
         });

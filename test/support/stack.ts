@@ -9,12 +9,30 @@ export const DEMO_REQUESTS: Record<QueueName, { path: string; body: object }> = 
   webhook: { path: '/api/v1/webhooks', body: { url: 'https://example.com/hook', event: 'order.created' } },
 };
 
+/**
+ * `PRODUCER_API_TOKEN` of each running stack's producer, by URL: `sendJobs` and `runLoad` (load.ts)
+ * send it on their own, so a test whose environment (or overrides) sets tokens needs no extra code.
+ */
+const producerTokens = new Map<string, string>();
+
+/** The `Authorization` header a stack's producer at `producerUrl` needs; none when it has no token. */
+export function producerAuth(producerUrl: string): Record<string, string> {
+  const token = producerTokens.get(producerUrl);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+const bearer = (token: string | null): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
 /** Real collector, producer and worker processes on a unique namespace, as `npm run stack` runs them. */
 export interface TestStack {
   env: Record<string, string>;
   config: Config;
   producerUrl: string;
   collectorUrl: string;
+  /** `Authorization: Bearer <PRODUCER_API_TOKEN>` for writes to the producer, or `{}` when it has no token. */
+  producerHeaders: Record<string, string>;
+  /** `Authorization: Bearer <QS_API_TOKEN>` for writes to the collector, or `{}` when it has no token. */
+  collectorHeaders: Record<string, string>;
   procs: ServiceProcess[];
   /** Start `n` more worker processes (optionally with extra env, e.g. other queue profiles). */
   addWorkers: (n: number, extraEnv?: Record<string, string>) => ServiceProcess[];
@@ -27,6 +45,7 @@ export async function startStack(overrides: Record<string, string>, workers: num
   const producerUrl = `http://127.0.0.1:${producerPort}`;
   const collectorUrl = `http://127.0.0.1:${collectorPort}`;
   const procs: ServiceProcess[] = [];
+  if (config.auth.producerToken) producerTokens.set(producerUrl, config.auth.producerToken);
   const addWorkers = (n: number, extraEnv: Record<string, string> = {}): ServiceProcess[] => {
     const started = Array.from({ length: n }, () => spawnService('worker', { ...env, ...extraEnv }));
     procs.push(...started);
@@ -44,6 +63,7 @@ export async function startStack(overrides: Record<string, string>, workers: num
     // A stack that did not come up is killed here: its test fails, and nothing it started lives on
     // to write into the next test's (or the next run's) Redis and QuestDB.
     await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+    producerTokens.delete(producerUrl);
     throw err;
   }
   return {
@@ -51,18 +71,21 @@ export async function startStack(overrides: Record<string, string>, workers: num
     config,
     producerUrl,
     collectorUrl,
+    producerHeaders: bearer(config.auth.producerToken),
+    collectorHeaders: bearer(config.auth.collectorToken),
     procs,
     addWorkers,
     stop: async (signal = 'SIGTERM') => {
       await Promise.all(procs.map((p) => p.kill(signal)));
+      producerTokens.delete(producerUrl);
     },
   };
 }
 
 /**
  * POST `perQueue` jobs to each demo endpoint with `X-Run-Id: runId` from `clients` concurrent
- * clients; optionally paced to `ratePerSec` requests per second overall. Returns the accepted
- * job ids per queue and every status code seen.
+ * clients (with the producer's token when the stack has one); optionally paced to `ratePerSec`
+ * requests per second overall. Returns the accepted job ids per queue and every status code seen.
  */
 export async function sendJobs(
   producerUrl: string,
@@ -87,7 +110,7 @@ export async function sendJobs(
       }
       const res = await fetch(`${producerUrl}${DEMO_REQUESTS[queue].path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-run-id': runId },
+        headers: { 'content-type': 'application/json', 'x-run-id': runId, ...producerAuth(producerUrl) },
         body: JSON.stringify(DEMO_REQUESTS[queue].body),
       });
       statuses.push(res.status);

@@ -9,10 +9,17 @@ export interface CompareSelectDetail {
   b: string;
 }
 
+/** The API token the user typed into qs-token-prompt. */
+export interface TokenSubmitDetail {
+  token: string;
+}
+
 declare global {
   interface GlobalEventHandlersEventMap {
     /** The user asked to compare two runs (qs-run-table's Compare button). */
     'qs-compare-select': CustomEvent<CompareSelectDetail>;
+    /** The user submitted an API token in qs-token-prompt. */
+    'qs-token-submit': CustomEvent<TokenSubmitDetail>;
   }
 }
 

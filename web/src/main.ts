@@ -1,22 +1,41 @@
 /**
  * The dashboard: pages are components, chosen by a tiny hash router (routes.ts):
- * #/live, #/runs, #/runs/:id, #/compare?a=…&b=… (default #/live).
+ * #/live, #/runs, #/runs/:id, #/compare?a=…&b=… (default #/live). A `#token=…` in the link is
+ * the collector's API token: kept for this tab (api/token.ts) and wiped from the address bar. When
+ * the collector refuses the live stream for want of it, a prompt above the page asks for it.
  */
 import { api } from './api/client.js';
+import { tokenStore } from './api/token.js';
 import './components/qs-chart/qs-chart.js';
 import './components/qs-delta-table/qs-delta-table.js';
 import './components/qs-diagnosis/qs-diagnosis.js';
 import './components/qs-run-table/qs-run-table.js';
 import './components/qs-stat/qs-stat.js';
 import './components/qs-summary-table/qs-summary-table.js';
+import './components/qs-token-prompt/qs-token-prompt.js';
 import './events.js';
 import './pages/qs-compare-page/qs-compare-page.js';
 import './pages/qs-live-page/qs-live-page.js';
 import './pages/qs-run-page/qs-run-page.js';
 import './pages/qs-runs-page/qs-runs-page.js';
-import { href, parseRoute, type Route } from './routes.js';
+import { href, parseRoute, takeToken, type Route } from './routes.js';
 
 const outlet = document.querySelector<HTMLElement>('#outlet')!;
+
+// Before the first page connects its live stream, so that stream already carries the token.
+const handed = takeToken(location.hash);
+if (handed.token !== null) {
+  tokenStore.set(handed.token);
+  history.replaceState(history.state, '', `${location.pathname}${location.search}${handed.hash}`);
+}
+
+const prompt = document.createElement('qs-token-prompt');
+prompt.addEventListener('qs-token-submit', (e) => tokenStore.set(e.detail.token));
+tokenStore.subscribe(() => {
+  if (!tokenStore.refused) return prompt.remove();
+  prompt.rejected = tokenStore.get() !== null;
+  if (!prompt.isConnected) outlet.before(prompt);
+});
 document.querySelector<HTMLAnchorElement>('a[data-link="api-docs"]')!.href = api.docsUrl();
 
 function pageFor(route: Route): HTMLElement {

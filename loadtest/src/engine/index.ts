@@ -20,6 +20,8 @@ export interface EngineOptions {
   baseUrl: string;
   /** Sent as `X-Run-Id` on every request. */
   runId: string;
+  /** The producer's `PRODUCER_API_TOKEN`, sent as `Authorization: Bearer` on every request; none when null or absent. */
+  token?: string | null;
   scenario: Scenario;
   /** Aborting stops the run: VUs stop, requests in flight get `abortGraceMs`, the last partial second is flushed, the promise resolves. */
   signal?: AbortSignal;
@@ -87,6 +89,11 @@ export async function runScenario(opts: EngineOptions): Promise<EngineResult> {
   /** Cancels the requests in flight once an aborted run's grace is over. One listener per request in flight. */
   const cancel = new AbortController();
   setMaxListeners(0, cancel.signal);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-run-id': opts.runId,
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+  };
 
   let failure: { error: unknown } | undefined;
   let stopRun = (): void => undefined;
@@ -111,7 +118,7 @@ export async function runScenario(opts: EngineOptions): Promise<EngineResult> {
       const res = await pool.request({
         path: prefix + endpoint.path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-run-id': opts.runId },
+        headers,
         body: JSON.stringify(endpoint.body(i)),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,

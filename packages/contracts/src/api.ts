@@ -48,4 +48,16 @@ export interface IngestStatus {
   totals: { unread: number; pending: number; eventsWritten: number; lostEvents: number; lagMs: number };
   /** The answering collector's capture loop. */
   capture: { commits: number; writeFailures: number; deadLetters: number; lastRoundMs: number };
+  /** What the capture could not store (list: `GET /api/v1/dead-letters`; replay: `npm run dead-letters -- --replay`). */
+  deadLetters: DeadLetterStatus;
+}
+
+/** Dead letters in `GET /api/v1/ingest/status`. */
+export interface DeadLetterStatus {
+  /** Entries in all dead-letter streams now (every collector). */
+  total: number;
+  /** Per captured stream, entries in its dead-letter stream (only streams that have some). */
+  streams: { stream: string; deadLetters: number }[];
+  /** Entries this collector process moved there: rows QuestDB refused, and ingest entries that do not decode. */
+  moved: { refused: number; malformed: number };
 }

@@ -93,7 +93,7 @@ export interface CollectorLimits {
   wsMaxConnections: number;
   /** Subscribe messages one WebSocket may send per minute. */
   wsMaxSubscribesPerMinute: number;
-  /** Distinct live filters (run × queues) the ticker serves at once; each costs its own SQL every second. */
+  /** Distinct runs the live ticker queries at once (each costs its own SQL every second; a queue filter is cut in memory and costs nothing). */
   liveMaxFilters: number;
   /** A WebSocket with more than this unsent is skipped (ticks) or closed (backfill), bytes. */
   wsMaxBufferedBytes: number;

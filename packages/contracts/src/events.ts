@@ -66,8 +66,10 @@ export const JOB_EVENT_COLUMNS = [
 ] as const satisfies readonly (keyof JobEvent)[];
 
 /**
- * The columns that identify one event: QuestDB `DEDUP UPSERT KEYS`, so a re-delivery never adds a
- * row. For a captured event `ts` is its stream entry ID, unique per stream (DESIGN invariant 2).
+ * The columns that identify one event of one writer: with the collector's own `source` column
+ * (capture | api) they are QuestDB's `DEDUP UPSERT KEYS`, so a re-delivery never adds a row and a
+ * row sent to `POST /api/v1/events` never replaces a captured one. For a captured event `ts` is its
+ * stream entry ID, unique per stream (DESIGN invariant 2).
  */
 export const JOB_EVENT_DEDUP_KEYS = ['ts', 'queue', 'job_id', 'event'] as const satisfies readonly (keyof JobEvent)[];
 

@@ -69,6 +69,14 @@ export function captureKeys(streamKey: string): CaptureKeys {
 }
 
 /**
+ * The dead-letter stream of captured stream `streamKey`: what the capture could not store, with the
+ * reason (services/collector/src/capture/dead-letters.ts). Same hash tag, so the same cluster slot.
+ */
+export function deadLetterKey(streamKey: string): string {
+  return `${streamKey}:dead`;
+}
+
+/**
  * Stream of events sent by other tools to the collector's `POST /api/v1/events`, in the
  * contract's row format (`stream.ts`); a collector consumes it next to BullMQ's streams.
  */

@@ -1,7 +1,9 @@
 import { Type, type Static } from 'typebox';
 
-const Count = Type.Integer({ minimum: 0 });
-const Ms = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
+// Explicit maxima: JSON's `1e999` parses to Infinity, which Ajv accepts as a number (even an
+// integer) and the ILP line would carry; a bound refuses it with a 400 naming the field.
+const Count = Type.Integer({ minimum: 0, maximum: 1e15 });
+const Ms = Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()]);
 
 /**
  * One second of client-side load as the load generator measured it (built-in engine, or k6's JSON
@@ -10,7 +12,7 @@ const Ms = Type.Union([Type.Number({ minimum: 0 }), Type.Null()]);
  */
 export const LoadSecondSchema = Type.Object(
   {
-    ts: Type.Integer({ minimum: 0, description: 'start of the second, epoch ms' }),
+    ts: Type.Integer({ minimum: 0, maximum: 1e14, description: 'start of the second, epoch ms' }),
     vus: Count,
     requests: Count,
     accepted: Count,

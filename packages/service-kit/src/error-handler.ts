@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpError } from './http-errors.js';
+import { DependencyUnavailableError, HttpError, publicReason } from './http-errors.js';
 
 export interface ErrorHandlerOptions {
   /**
@@ -21,8 +21,9 @@ export function validationMessage(err: FastifyError): string {
 
 /**
  * The one error handler (STYLE R6): 4xx carry their message (it names the field or the problem),
- * 503 carries the reason, anything else is a generic 500. No stack or internals reach clients.
- * Also answers unknown routes with a 404 naming the method and path.
+ * 503 carries the dependency and a reason in fixed words (never the dependency's own error text:
+ * it can hold hosts, users and SQL; that goes to the log), anything else is a generic 500. No stack
+ * or internals reach clients. Also answers unknown routes with a 404 naming the method and path.
  */
 export default fp<ErrorHandlerOptions>(
   async (app: FastifyInstance, opts: ErrorHandlerOptions) => {
@@ -33,9 +34,14 @@ export default fp<ErrorHandlerOptions>(
         request.log.error({ err, ...ids(request.id), url: request.url }, 'request failed');
         return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
       }
-      if (status === 503) request.log.warn({ err: err.message, ...ids(request.id) }, 'dependency unavailable');
       const code = err instanceof HttpError ? err.code : (err.code ?? 'BAD_REQUEST');
-      const message = err.validation ? validationMessage(err) : err.message;
+      let message = err.validation ? validationMessage(err) : err.message;
+      if (status === 503) {
+        const detail = err instanceof DependencyUnavailableError ? err.detail : err.message;
+        request.log.warn({ err: err.message, detail, ...ids(request.id) }, 'dependency unavailable');
+        // DependencyUnavailableError already says it in fixed words; any other 503 is made to.
+        if (!(err instanceof DependencyUnavailableError)) message = publicReason(err.message);
+      }
       return reply.code(status).send({ statusCode: status, code, message });
     });
     app.setNotFoundHandler((request, reply) =>

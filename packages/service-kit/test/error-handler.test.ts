@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { publicReason } from '../src/http-errors.js';
 import { DependencyUnavailableError, errorHandler, HttpError, NotFoundError, type ErrorHandlerOptions } from '../src/index.js';
 
 class TeapotError extends HttpError {
@@ -32,6 +33,15 @@ async function build(opts: ErrorHandlerOptions = {}): Promise<{ app: FastifyInst
   server.get('/teapot', async () => {
     throw new TeapotError();
   });
+  server.get('/dependency-raw', async () => {
+    throw new DependencyUnavailableError('questdb', 'connect ECONNREFUSED 10.1.2.3:8812 (user admin)', { cause: new Error('x') });
+  });
+  server.get('/dependency-sql', async () => {
+    throw new DependencyUnavailableError('questdb', 'table does not exist [table=secret_runs] in SELECT * FROM secret_runs');
+  });
+  server.get('/plain-503', async () => {
+    throw Object.assign(new Error('timeout, query aborted [fd=4242, runtime=60004ms, timeout=60000ms]'), { statusCode: 503 });
+  });
   server.get('/crash', async () => {
     throw new Error('SELECT secret FROM job_events failed');
   });
@@ -53,7 +63,25 @@ describe('errorHandler', () => {
     const { app } = await build();
     const res = await app.inject({ url: '/dependency' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'redis unavailable: connection is end' });
+    expect(res.json()).toEqual({ statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'redis unavailable: not connected' });
+  });
+
+  it("never echoes the dependency's own error text: fixed words to the client, the detail to the log", async () => {
+    const { app, lines } = await build();
+    const raw = await app.inject({ url: '/dependency-raw' });
+    expect(raw.statusCode).toBe(503);
+    expect(raw.json()).toEqual({ statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'questdb unavailable: connection refused' });
+    const sqlText = await app.inject({ url: '/dependency-sql' });
+    expect(sqlText.json()).toEqual({ statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE', message: 'questdb unavailable: unexpected error' });
+    const other = await app.inject({ url: '/plain-503' });
+    expect(other.json()).toMatchObject({ statusCode: 503, message: 'query timed out' });
+    for (const res of [raw, sqlText, other]) expect(res.body).not.toMatch(/10\.1\.2\.3|8812|admin|secret|SELECT|fd=|4242/);
+    const logged = lines.filter((l) => l.msg === 'dependency unavailable').map((l) => l.detail);
+    expect(logged).toEqual([
+      'connect ECONNREFUSED 10.1.2.3:8812 (user admin)',
+      'table does not exist [table=secret_runs] in SELECT * FROM secret_runs',
+      'timeout, query aborted [fd=4242, runtime=60004ms, timeout=60000ms]',
+    ]);
   });
 
   it('answers an HttpError with its status, code and message', async () => {
@@ -98,11 +126,43 @@ describe('errorHandler', () => {
     const warnPlain = plain.lines.filter((l) => l.msg === 'dependency unavailable');
     // Fastify's per-request child logger binds reqId here; the handler adds none of its own.
     expect(warnPlain).toHaveLength(1);
-    expect(warnPlain[0]).toMatchObject({ level: 40, err: 'redis unavailable: connection is end', reqId: expect.any(String) });
+    expect(warnPlain[0]).toMatchObject({
+      level: 40,
+      err: 'redis unavailable: not connected',
+      detail: 'connection is end',
+      reqId: expect.any(String),
+    });
     await plain.app.close();
 
     const withIds = await build({ logRequestId: true });
     await withIds.app.inject({ url: '/crash' });
     expect(withIds.lines.find((l) => l.msg === 'request failed')).toMatchObject({ reqId: expect.any(String), url: '/crash' });
+  });
+});
+
+describe('publicReason', () => {
+  it.each([
+    ['connect ECONNREFUSED 127.0.0.1:6379', 'connection refused'],
+    ['ECONNREFUSED connect ECONNREFUSED ::1:8812', 'connection refused'],
+    ['timeout exceeded when trying to connect', 'no connection in time'],
+    ['Connection terminated due to connection timeout', 'no connection in time'],
+    ['timeout, query aborted [fd=12, runtime=60004ms, timeout=60000ms]', 'query timed out'],
+    ['Connection terminated unexpectedly', 'connection lost'],
+    ['read ECONNRESET', 'connection lost'],
+    ['Connection is closed.', 'connection lost'],
+    ['connection is reconnecting', 'not connected'],
+    ['queue depth: redis connection is wait', 'not connected'],
+    ['Reached the max retries per request limit (which is 1).', 'not connected'],
+    ["OOM command not allowed when used memory > 'maxmemory'.", 'out of memory (maxmemory reached, writes refused)'],
+    ['getaddrinfo ENOTFOUND questdb.internal', 'host not found'],
+    ['password authentication failed for user "admin"', 'authentication failed'],
+    ['no answer within 3000 ms', 'timed out'],
+    ['the new run did not become visible in time', 'the new run did not become visible in time'],
+    ['schema not migrated yet', 'schema not migrated yet'],
+    ['table does not exist [table=runs]', 'unexpected error'],
+    ['relation at 10.0.0.1 port 99', 'unexpected error'],
+    ['SELECT * FROM job_events WHERE x = 1', 'unexpected error'],
+  ])('%s → %s', (raw, shown) => {
+    expect(publicReason(raw)).toBe(shown);
   });
 });

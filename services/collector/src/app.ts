@@ -2,6 +2,7 @@ import type { Config } from '@queuescope/contracts';
 import { errorHandler } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
+import auth, { selectProtocol } from './plugins/auth.js';
 import config from './plugins/config.js';
 import dashboard from './plugins/dashboard.js';
 import capture from './plugins/capture.js';
@@ -13,6 +14,7 @@ import samplers from './plugins/samplers.js';
 import swagger from './plugins/swagger.js';
 import validation from './plugins/validation.js';
 import captureStatus from './routes/capture-status.js';
+import deadLetters from './routes/dead-letters.js';
 import compare from './routes/compare.js';
 import diagnosis from './routes/diagnosis.js';
 import exportRoutes from './routes/export.js';
@@ -36,6 +38,7 @@ export interface AppOptions {
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(config, { config: opts.config });
   await fastify.register(errorHandler);
+  await fastify.register(auth, { config: opts.config });
   await fastify.register(validation);
   // OpenAPI collects route schemas, so it is registered before any route.
   await fastify.register(swagger);
@@ -46,9 +49,10 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   if (opts.samplers !== false) await fastify.register(samplers);
   await fastify.register(livePlugin);
   // @fastify/websocket before the routes that use it (fastify-websocket README).
-  await fastify.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await fastify.register(websocket, { options: { maxPayload: 64 * 1024, handleProtocols: selectProtocol } });
   await fastify.register(health);
   await fastify.register(captureStatus);
+  await fastify.register(deadLetters);
   await fastify.register(runs);
   await fastify.register(load);
   await fastify.register(exportRoutes);

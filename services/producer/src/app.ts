@@ -1,6 +1,8 @@
 import type { Config } from '@queuescope/contracts';
 import { errorHandler } from '@queuescope/service-kit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import auth from './plugins/auth.js';
+import bodyDepth from './plugins/body-depth.js';
 import enqueue from './plugins/enqueue.js';
 import queues from './plugins/queues.js';
 import redis from './plugins/redis.js';
@@ -16,6 +18,8 @@ export interface AppOptions {
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   // Requests log through the root logger (serverOptions), so the handler adds their id itself.
   await fastify.register(errorHandler, { logRequestId: true });
+  await fastify.register(auth, { config: opts.config });
+  await fastify.register(bodyDepth);
   await fastify.register(redis, { config: opts.config });
   await fastify.register(queues, { config: opts.config });
   await fastify.register(enqueue, { config: opts.config });

@@ -27,6 +27,7 @@ async function get<T>(path: string, signal: AbortSignal): Promise<T> {
 }
 
 const enc = encodeURIComponent;
+const LIVE_PATH = '/api/v1/live';
 const runPath = (runId: string): string => `/api/v1/runs/${enc(runId)}`;
 
 export const api = {
@@ -45,5 +46,20 @@ export const api = {
   eventsExportUrl: (runId: string, format: 'csv' | 'json') => `${runPath(runId)}/events?format=${format}`,
   docsUrl: () => '/api/docs',
   /** The live stream's WebSocket, on the page's own origin (the collector, or Vite's proxy to it). */
-  liveUrl: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/live`,
+  liveUrl: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${LIVE_PATH}`,
+
+  /**
+   * After the live socket closed before it opened: was it for want of the token? A browser does not
+   * tell a WebSocket why its upgrade failed, so ask the same path over plain HTTP with the token
+   * as a header: 401 means the token is missing or wrong; anything else (the route answers 404 to a
+   * request that is no upgrade, or no answer at all) means the collector is away or busy.
+   */
+  liveRefusesToken: async (token: string | null): Promise<boolean> => {
+    try {
+      const res = await fetch(LIVE_PATH, { headers: token ? { authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+      return res.status === 401;
+    } catch {
+      return false;
+    }
+  },
 };

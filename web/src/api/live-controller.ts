@@ -2,6 +2,7 @@ import { mergeFrames } from '@queuescope/contracts/live';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { api } from './client.js';
 import type { LiveFrame, LiveMessage } from './live-types.js';
+import { LIVE_PROTOCOL, tokenProtocol, tokenStore } from './token.js';
 
 /** History the browser keeps, ms; older seconds are dropped on each merge (the server's backfill covers the same). */
 export const LIVE_WINDOW_MS = 5 * 60_000;
@@ -14,19 +15,24 @@ export interface LiveFilter {
   runId?: string;
 }
 
-export type LiveStatus = 'connecting' | 'open' | 'reconnecting';
+/** `unauthorized`: the collector wants its API token (or another one); the socket waits for `tokenStore.set`. */
+export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'unauthorized';
 
 type Listener = { message(m: LiveMessage): void; status(s: LiveStatus): void };
 
 /**
  * One WebSocket per filter per page, shared by every controller with that filter (refcounted):
  * opened by the first `join`, closed by the last `leave`, reopened with backoff after a close.
+ * A socket refused for want of the token waits until a token is set, then opens at once.
  */
 class SharedSocket {
   private ws: WebSocket | undefined;
   private readonly listeners = new Set<Listener>();
   private retry = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private unsubscribeToken: (() => void) | undefined;
+  /** Asking the collector why the socket was refused (client.ts `liveRefusesToken`). */
+  private probing = false;
   status: LiveStatus = 'connecting';
 
   constructor(
@@ -37,12 +43,15 @@ class SharedSocket {
   join(listener: Listener): void {
     this.listeners.add(listener);
     listener.status(this.status);
-    if (!this.ws && this.timer === undefined) this.open();
+    this.unsubscribeToken ??= tokenStore.subscribe(() => this.onTokenChange());
+    if (!this.ws && this.timer === undefined && !this.probing && this.status !== 'unauthorized') this.open();
   }
 
   leave(listener: Listener): void {
     this.listeners.delete(listener);
     if (this.listeners.size > 0) return;
+    this.unsubscribeToken?.();
+    this.unsubscribeToken = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
     const ws = this.ws;
@@ -56,11 +65,24 @@ class SharedSocket {
     for (const l of this.listeners) l.status(status);
   }
 
+  /** A new token: a socket that is not open tries it now instead of after its backoff. */
+  private onTokenChange(): void {
+    if (this.ws || this.probing || tokenStore.refused) return;
+    clearTimeout(this.timer);
+    this.retry = 0;
+    this.setStatus('connecting');
+    this.open();
+  }
+
   private open(): void {
     this.timer = undefined;
-    const ws = new WebSocket(api.liveUrl());
+    const token = tokenStore.get();
+    // The collector selects `queuescope`; the token's protocol is how it reads the token.
+    const ws = token ? new WebSocket(api.liveUrl(), [LIVE_PROTOCOL, tokenProtocol(token)]) : new WebSocket(api.liveUrl());
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.retry = 0;
       if (this.filter.queues || this.filter.runId) ws.send(JSON.stringify({ type: 'subscribe', ...this.filter }));
       this.setStatus('open');
@@ -78,7 +100,20 @@ class SharedSocket {
       if (this.ws !== ws) return; // closed on purpose by leave()
       this.ws = undefined;
       this.setStatus('reconnecting');
-      this.timer = setTimeout(() => this.open(), Math.min(500 * 2 ** this.retry++, MAX_BACKOFF_MS));
+      const retry = (): void => {
+        this.timer = setTimeout(() => this.open(), Math.min(500 * 2 ** this.retry++, MAX_BACKOFF_MS));
+      };
+      if (opened) return retry();
+      // Refused before it opened: ask whether the token is the reason before retrying blindly.
+      this.probing = true;
+      void api.liveRefusesToken(token).then((refused) => {
+        this.probing = false;
+        if (this.listeners.size === 0 || this.ws) return;
+        if (tokenStore.get() !== token) return this.open(); // a new token arrived meanwhile
+        if (!refused) return retry();
+        this.setStatus('unauthorized');
+        tokenStore.refuse();
+      });
     };
   }
 }

@@ -102,6 +102,15 @@ export const RunComparisonSchema = Type.Object(
     a: Side,
     b: Side,
     queues: Type.Array(QueueComparisonSchema),
+    /**
+     * Queues of the two runs left out: each queue costs its own SQL, so at most
+     * COLLECTOR_MAX_QUEUES_PER_REQUEST queues are compared, those with the most accepted jobs over both runs.
+     */
+    truncatedQueues: Type.Integer({
+      minimum: 0,
+      description:
+        'queues left out: at most COLLECTOR_MAX_QUEUES_PER_REQUEST (default 32) are compared, those with the most accepted jobs over both runs; 0 when none was left out',
+    }),
   },
   CLOSED,
 );

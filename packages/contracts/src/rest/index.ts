@@ -9,3 +9,4 @@ export * from './diagnosis.js';
 export * from './compare.js';
 export * from './timeseries.js';
 export * from './live-frame.js';
+export * from './dead-letters.js';

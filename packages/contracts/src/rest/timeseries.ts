@@ -53,6 +53,11 @@ export const TimeseriesSchema = Type.Object(
       description:
         'one array per series, each as long as `ts`. Rates are 0 in a bucket without events; percentiles, depth and redis values are null in a bucket without data.',
     }),
+    truncatedQueues: Type.Integer({
+      minimum: 0,
+      description:
+        'queues of the window left out: a per-queue metric reads at most COLLECTOR_MAX_QUEUES_PER_REQUEST queues (default 32), the busiest (most events; for depth, the highest sampled depth); 0 when none was left out',
+    }),
   },
   CLOSED,
 );

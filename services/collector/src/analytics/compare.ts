@@ -16,7 +16,7 @@ import {
 } from '@queuescope/contracts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { percentileIntervals, sampleSizes, type PercentileSpec } from '../db/queries/compare.js';
+import { percentileIntervals, sampleSizes, type PercentileSpec, type SampleSizes } from '../db/queries/compare.js';
 import type { DurationColumn } from '../db/queries/durations.js';
 import { runWindow, summarize } from './summary.js';
 
@@ -285,21 +285,34 @@ export function compareQueue(queue: string, a: QueueSide | null, b: QueueSide | 
   return { queue, a: sa, b: sb, metrics };
 }
 
-/** Compare two runs over the union of their queues (sorted by name). Pure. */
-export function compareSides(a: RunSide, b: RunSide, opts: CompareOptions): RunComparison {
+/**
+ * Compare two runs over the union of their queues (sorted by name), or over those of it in `only`;
+ * `truncatedQueues` counts the queues of the union left out. Pure.
+ */
+export function compareSides(a: RunSide, b: RunSide, opts: CompareOptions, only?: ReadonlySet<string>): RunComparison {
   const side = (s: RunSide, queue: string): QueueSide | null => {
     const summary = s.summary.queues.find((q) => q.queue === queue);
     const percentiles = s.percentiles.get(queue);
     return summary && percentiles ? { summary, percentiles } : null;
   };
   const names = [...new Set([...a.summary.queues, ...b.summary.queues].map((q) => q.queue))].sort();
+  const shown = only ? names.filter((q) => only.has(q)) : names;
   return {
     rule: COMPARE_RULE,
     options: { ...opts },
     a: { run: a.summary.run, verdict: a.summary.verdict },
     b: { run: b.summary.run, verdict: b.summary.verdict },
-    queues: names.map((queue) => compareQueue(queue, side(a, queue), side(b, queue), opts)),
+    queues: shown.map((queue) => compareQueue(queue, side(a, queue), side(b, queue), opts)),
+    truncatedQueues: names.length - shown.length,
   };
+}
+
+/** The `max` queues with the most accepted jobs over both summaries (ties by name). */
+export function busiestQueues(a: RunSummary, b: RunSummary, max: number): Set<string> {
+  const jobs = new Map<string, number>();
+  for (const q of [...a.queues, ...(b === a ? [] : b.queues)]) jobs.set(q.queue, (jobs.get(q.queue) ?? 0) + q.jobs);
+  const ranked = [...jobs].sort(([qa, na], [qb, nb]) => nb - na || (qa < qb ? -1 : qa > qb ? 1 : 0));
+  return new Set(ranked.slice(0, max).map(([q]) => q));
 }
 
 /** The SQL specs of every percentile metric for a queue whose columns hold `sizes` values. */
@@ -312,31 +325,68 @@ export function percentileSpecs(sizes: Record<DurationColumn, number>): { metric
   );
 }
 
-/** Read one run's side: its summary (SQL), sample sizes (SQL), then per queue the percentile intervals (SQL). */
-export async function loadSide(db: Kysely<Database>, config: Config, run: Run): Promise<RunSide> {
+/** Per queue of `sizes` that is in `only` (all when not given): the percentile intervals (SQL, up to three statements per queue). */
+async function percentilesOf(
+  db: Kysely<Database>,
+  run: Run,
+  sizes: Map<string, SampleSizes>,
+  only?: ReadonlySet<string>,
+): Promise<Map<string, Record<PercentileMetric, PercentileEstimate>>> {
   const window = runWindow(run);
-  const [summary, sizes] = await Promise.all([summarize(db, config, run), sampleSizes(db, run.id, window)]);
   const percentiles = new Map<string, Record<PercentileMetric, PercentileEstimate>>();
   await Promise.all(
-    [...sizes].map(async ([queue, n]) => {
-      const specs = percentileSpecs(n);
-      const intervals = await percentileIntervals(
-        db,
-        { runId: run.id, queue, window },
-        specs.map((s) => s.spec),
-      );
-      const estimates = {} as Record<PercentileMetric, PercentileEstimate>;
-      specs.forEach(({ metric, n: count, spec }, i) => {
-        estimates[metric] = { n: count, q: spec.q, qLo: spec.qLo, qHi: spec.qHi, ...intervals[i]! };
-      });
-      percentiles.set(queue, estimates);
-    }),
+    [...sizes]
+      .filter(([queue]) => !only || only.has(queue))
+      .map(async ([queue, n]) => {
+        const specs = percentileSpecs(n);
+        const intervals = await percentileIntervals(
+          db,
+          { runId: run.id, queue, window },
+          specs.map((s) => s.spec),
+        );
+        const estimates = {} as Record<PercentileMetric, PercentileEstimate>;
+        specs.forEach(({ metric, n: count, spec }, i) => {
+          estimates[metric] = { n: count, q: spec.q, qLo: spec.qLo, qHi: spec.qHi, ...intervals[i]! };
+        });
+        percentiles.set(queue, estimates);
+      }),
   );
-  return { summary, percentiles };
+  return percentiles;
 }
 
-/** Compare run `b` against run `a` (a may equal b). All statistics by SQL; the tests' arithmetic here. */
-export async function compareRuns(db: Kysely<Database>, config: Config, a: Run, b: Run, opts: CompareOptions): Promise<RunComparison> {
-  const [sa, sb] = await Promise.all([loadSide(db, config, a), a.id === b.id ? undefined : loadSide(db, config, b)]);
-  return compareSides(sa, sb ?? sa, opts);
+/** One run's summary and sample sizes (SQL; a fixed number of statements whatever its queues). */
+async function summaryAndSizes(
+  db: Kysely<Database>,
+  config: Config,
+  run: Run,
+): Promise<{ summary: RunSummary; sizes: Map<string, SampleSizes> }> {
+  const [summary, sizes] = await Promise.all([summarize(db, config, run), sampleSizes(db, run.id, runWindow(run))]);
+  return { summary, sizes };
+}
+
+/** Read one run's side: its summary (SQL), sample sizes (SQL), then per queue the percentile intervals (SQL). */
+export async function loadSide(db: Kysely<Database>, config: Config, run: Run): Promise<RunSide> {
+  const { summary, sizes } = await summaryAndSizes(db, config, run);
+  return { summary, percentiles: await percentilesOf(db, run, sizes) };
+}
+
+/**
+ * Compare run `b` against run `a` (a may equal b). All statistics by SQL; the tests' arithmetic here.
+ * Each queue costs its own percentile statements, so only the `maxQueues` busiest (most accepted
+ * jobs over both runs; COLLECTOR_MAX_QUEUES_PER_REQUEST) are compared; `truncatedQueues` counts the rest.
+ */
+export async function compareRuns(
+  db: Kysely<Database>,
+  config: Config,
+  a: Run,
+  b: Run,
+  opts: CompareOptions,
+  maxQueues = config.collector.limits.maxQueuesPerRequest,
+): Promise<RunComparison> {
+  const [ra, rb] = await Promise.all([summaryAndSizes(db, config, a), a.id === b.id ? undefined : summaryAndSizes(db, config, b)]);
+  const keep = busiestQueues(ra.summary, rb?.summary ?? ra.summary, maxQueues);
+  const [pa, pb] = await Promise.all([percentilesOf(db, a, ra.sizes, keep), rb ? percentilesOf(db, b, rb.sizes, keep) : undefined]);
+  const sa: RunSide = { summary: ra.summary, percentiles: pa };
+  const sb: RunSide | undefined = rb && pb ? { summary: rb.summary, percentiles: pb } : undefined;
+  return compareSides(sa, sb ?? sa, opts, keep);
 }

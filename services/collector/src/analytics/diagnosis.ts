@@ -88,8 +88,8 @@ export interface QueueFacts {
 
 export interface DiagnosisContext {
   config: Config;
-  /** The run's free-form config; `workers` and `concurrency[queue]` are used when they are numbers. */
-  runConfig: Record<string, unknown>;
+  /** The run's free-form config; `workers` and `concurrency[queue]` are used when they are numbers. Null when it did not read back. */
+  runConfig: Record<string, unknown> | null;
 }
 
 const positive = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
@@ -102,8 +102,8 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toP
  * has the numbers, else from the events and the collector's config.
  */
 export function capacityOf(s: QueueSummary, facts: QueueFacts, ctx: DiagnosisContext): Capacity {
-  const configured = ctx.runConfig.concurrency;
-  const runWorkers = positive(ctx.runConfig.workers);
+  const configured = ctx.runConfig?.concurrency;
+  const runWorkers = positive(ctx.runConfig?.workers);
   const runPerProcess = configured && typeof configured === 'object' ? positive((configured as Record<string, unknown>)[s.queue]) : null;
   const seedPerProcess = isQueueName(s.queue) ? ctx.config.queues[s.queue].concurrency : null;
   const workers = runWorkers ?? positive(facts.workersSeen);

@@ -4,6 +4,7 @@ import {
   type QueueStats,
   type QueueSummary,
   type Run,
+  type RunHead,
   type RunListItem,
   type RunSummary,
   type SloCheck,
@@ -45,7 +46,7 @@ const RUN_LEAD_MS = 60_000;
 const RUN_TAIL_MS = 600_000;
 
 /** The time range a run's events can lie in, for partition pruning. */
-export function runWindow(run: Run): { from: string; to: string } {
+export function runWindow(run: Pick<Run, 'startedAt' | 'endedAt'>): { from: string; to: string } {
   const end = run.endedAt ? Date.parse(run.endedAt) + RUN_TAIL_MS : Date.now() + RUN_TAIL_MS;
   return { from: new Date(Date.parse(run.startedAt) - RUN_LEAD_MS).toISOString(), to: new Date(end).toISOString() };
 }
@@ -86,7 +87,7 @@ export type RunVerdicts = Pick<RunListItem, 'jobs' | 'verdict' | 'queues'>;
  * same {@link judge}), in four SQL statements whatever the number of runs. Runs without events are
  * `no-data` with 0 jobs.
  */
-export async function runVerdicts(db: Kysely<Database>, config: Config, runs: readonly Run[]): Promise<Map<string, RunVerdicts>> {
+export async function runVerdicts(db: Kysely<Database>, config: Config, runs: readonly RunHead[]): Promise<Map<string, RunVerdicts>> {
   const out = new Map<string, RunVerdicts>();
   if (runs.length === 0) return out;
   const windows = runs.map(runWindow);

@@ -1,5 +1,6 @@
 import type { JobEvent } from '@queuescope/contracts';
 import { IlpRejectedError } from '../db/ilp.js';
+import type { RowSource } from '../db/schema.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { QuestdbWriter } from './questdb-writer.js';
 import type { Batch, StreamSource } from './stream-source.js';
@@ -99,19 +100,22 @@ export class CaptureLoop {
     const withWork = batches.filter((b) => b.ids.length > 0 || b.gaps.length > 0);
     if (withWork.length === 0) return;
     const rows = withWork.flatMap((b) => b.rows);
+    const apiRows = withWork.flatMap((b) => b.apiRows);
     const gaps = withWork.flatMap((b) => b.gaps);
+    let refused = false;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.writer.write(rows, gaps);
+        await this.writer.write(rows, gaps, apiRows);
         break;
       } catch (err) {
         this.stats.writeFailures++;
         if (isRefusedData(err)) {
           await this.isolateRefused(withWork);
+          refused = true;
           break;
         }
         this.log.warn(
-          { err: err instanceof Error ? err.message : String(err), rows: rows.length, attempt },
+          { err: err instanceof Error ? err.message : String(err), rows: rows.length + apiRows.length, attempt },
           'QuestDB did not take the batch; retrying (entries stay pending in Redis)',
         );
         if (this.stopping && attempt >= 2) throw err;
@@ -135,9 +139,11 @@ export class CaptureLoop {
         }
       }
     }
-    if (rows.length > 0 && this.opts.onStored) {
+    // What QuestDB has: after isolateRefused, only the rows it kept.
+    const stored = refused ? withWork.flatMap((b) => b.rows.concat(b.apiRows)) : apiRows.length > 0 ? rows.concat(apiRows) : rows;
+    if (stored.length > 0 && this.opts.onStored) {
       try {
-        this.opts.onStored(rows);
+        this.opts.onStored(stored);
       } catch (err) {
         this.log.warn({ err }, 'onStored observer failed');
       }
@@ -150,21 +156,28 @@ export class CaptureLoop {
    */
   private async isolateRefused(batches: Batch[]): Promise<void> {
     for (const b of batches) {
-      const stored: JobEvent[] = [];
-      for (const row of b.rows) {
-        try {
-          await this.writer.write([row]);
-          stored.push(row);
-        } catch (err) {
-          if (!isRefusedData(err)) throw err;
-          this.stats.deadLetters++;
-          const reason = err instanceof Error ? err.message.slice(0, 500) : String(err);
-          await b.source.deadLetter(row, reason);
-        }
-      }
-      b.rows = stored;
+      b.rows = await this.storeEach(b, b.rows, 'capture');
+      b.apiRows = await this.storeEach(b, b.apiRows, 'api');
       if (b.gaps.length > 0) await this.writer.write([], b.gaps);
     }
+  }
+
+  /** Write `rows` one by one; dead-letter each one QuestDB refuses. Returns the stored ones. */
+  private async storeEach(b: Batch, rows: JobEvent[], source: RowSource): Promise<JobEvent[]> {
+    const stored: JobEvent[] = [];
+    for (const row of rows) {
+      try {
+        await (source === 'api' ? this.writer.write([], [], [row]) : this.writer.write([row]));
+        stored.push(row);
+      } catch (err) {
+        if (!isRefusedData(err)) throw err;
+        this.stats.deadLetters++;
+        // QuestDB's own words (the error's message also names its address).
+        const reason = err instanceof IlpRejectedError ? err.reason.slice(0, 500) : String(err);
+        await b.source.deadLetter(row, reason, source);
+      }
+    }
+    return stored;
   }
 }
 

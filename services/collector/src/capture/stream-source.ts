@@ -2,6 +2,7 @@ import {
   COLLECTOR_GROUP,
   MalformedEntryError,
   captureKeys,
+  deadLetterKey,
   decodeEntry,
   type CaptureKeys,
   type JobEvent,
@@ -20,6 +21,8 @@ import {
   type LifecycleEntry,
   type RawEntry,
 } from './bullmq-mapper.js';
+import type { RowSource } from '../db/schema.js';
+import { REPLAYED_SOURCE_FIELD } from './dead-letters.js';
 import type { CaptureRedis } from './scripts.js';
 import { retentionWarning } from './retention.js';
 
@@ -54,7 +57,10 @@ export interface Batch {
   read: number;
   /** Ids to acknowledge once stored (the script already acknowledged entries that make no row). */
   ids: string[];
+  /** Rows stored with `source = 'capture'`: every row of a BullMQ stream, and captured rows replayed from a dead-letter stream. */
   rows: JobEvent[];
+  /** Rows stored with `source = 'api'`: the ingest stream's rows sent to `POST /api/v1/events` (empty for a BullMQ stream). */
+  apiRows: JobEvent[];
   gaps: GapRow[];
   /** The `__gaps` text these gap rows came from, cleared by the ack. */
   gapsText: string;
@@ -85,6 +91,12 @@ export type SourceStats = Pick<
 const RETENTION_CHECK_MS = 60_000;
 
 const isState = (field: string): boolean => !field.startsWith('__');
+
+/** Whether an ingest entry's flat fields carry the replay mark `src capture`. */
+function isReplayedCapture(fields: readonly string[]): boolean {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === REPLAYED_SOURCE_FIELD) return fields[i + 1] === 'capture';
+  return false;
+}
 
 /** "<ms>:<count>;…" → gap rows. */
 function parseGaps(text: string, spec: SourceSpec): GapRow[] {
@@ -140,9 +152,9 @@ export class StreamSource {
     return this.opts.batchSize;
   }
 
-  /** Keep a row QuestDB refused, with the reason, in `<stream>:dead` (listed and replayable later). */
-  async deadLetter(row: JobEvent, reason: string): Promise<void> {
-    await this.redis.xadd(`${this.spec.streamKey}:dead`, '*', 'reason', reason, 'event', JSON.stringify(row));
+  /** Keep a row QuestDB refused, with the reason and its source, in the dead-letter stream (capture/dead-letters.ts: listed, replayable). */
+  async deadLetter(row: JobEvent, reason: string, source: RowSource): Promise<void> {
+    await this.redis.xadd(deadLetterKey(this.spec.streamKey), '*', 'reason', reason, 'source', source, 'event', JSON.stringify(row));
     this.log.error({ stream: this.spec.streamKey, jobId: row.job_id, reason }, 'row refused by QuestDB moved to dead-letter stream');
   }
 
@@ -187,7 +199,17 @@ export class StreamSource {
     this.stats.entriesRead += read;
     this.updateRate(read);
     await this.checkRetention();
-    const batch: Batch = { source: this, read, ids: [], rows: [], gaps: parseGaps(gapsText, this.spec), gapsText, save: [], forget: [] };
+    const batch: Batch = {
+      source: this,
+      read,
+      ids: [],
+      rows: [],
+      apiRows: [],
+      gaps: parseGaps(gapsText, this.spec),
+      gapsText,
+      save: [],
+      forget: [],
+    };
     if (compact) {
       const entries = lifecycleEntries(flat as string);
       batch.ids = entries.map((e) => e.id);
@@ -195,7 +217,7 @@ export class StreamSource {
     } else {
       const entries = flat as RawEntry[];
       batch.ids = entries.map(([id]) => id);
-      if (entries.length > 0) batch.rows = await this.decodeRows(entries);
+      if (entries.length > 0) await this.decodeRows(entries, batch);
     }
     return batch;
   }
@@ -214,9 +236,10 @@ export class StreamSource {
     }
     for (const [jobId] of batch.save) this.persisted.add(jobId);
     for (const jobId of batch.forget) this.persisted.delete(jobId);
-    this.stats.eventsWritten += batch.rows.length;
+    this.stats.eventsWritten += batch.rows.length + batch.apiRows.length;
     this.stats.lastWriteAt = Date.now();
     for (const r of batch.rows) if (r.ts > this.stats.lastEventTs) this.stats.lastEventTs = r.ts;
+    for (const r of batch.apiRows) if (r.ts > this.stats.lastEventTs) this.stats.lastEventTs = r.ts;
     return true;
   }
 
@@ -329,19 +352,23 @@ export class StreamSource {
     this.stats.openJobs = this.states.size;
   }
 
-  /** Ingest-stream entries → their rows; a malformed entry goes to `<stream>:dead` with the reason. */
-  private async decodeRows(entries: RawEntry[]): Promise<JobEvent[]> {
-    const rows: JobEvent[] = [];
+  /**
+   * Ingest-stream entries → the batch's rows: `apiRows`, except an entry a dead-letter replay marked
+   * as captured (capture/dead-letters.ts), whose rows keep `source = 'capture'`. Only whoever can
+   * write to Redis can set that mark: `POST /api/v1/events` writes its own entries. A malformed
+   * entry goes to the dead-letter stream with the reason.
+   */
+  private async decodeRows(entries: RawEntry[], batch: Batch): Promise<void> {
     for (const [id, fields] of entries) {
       try {
-        rows.push(...decodeEntry(fields));
+        const rows = decodeEntry(fields);
+        (isReplayedCapture(fields) ? batch.rows : batch.apiRows).push(...rows);
       } catch (err) {
         if (!(err instanceof MalformedEntryError)) throw err;
         this.stats.malformedEntries++;
-        await this.redis.xadd(`${this.spec.streamKey}:dead`, '*', 'source_id', id, 'reason', err.message, ...fields);
+        await this.redis.xadd(deadLetterKey(this.spec.streamKey), '*', 'source_id', id, 'reason', err.message, ...fields);
         this.log.error({ stream: this.spec.streamKey, id, reason: err.message }, 'malformed entry moved to dead-letter stream');
       }
     }
-    return rows;
   }
 }

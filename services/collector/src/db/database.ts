@@ -20,6 +20,12 @@ export interface JobEventsTable {
   error: string | null;
 }
 
+/** `job_events` as stored: the contract's columns (a row as exported) plus who wrote it. */
+export interface JobEventsStoredTable extends JobEventsTable {
+  /** `capture` | `api` (db/schema.ts ROW_SOURCES); null for rows stored before the column existed. */
+  source: string | null;
+}
+
 export interface RunsTable {
   /** When the run started (designated timestamp). */
   ts: Date;
@@ -88,7 +94,7 @@ export interface CaptureGapsTable {
 }
 
 export interface Database {
-  job_events: JobEventsTable;
+  job_events: JobEventsStoredTable;
   runs: RunsTable;
   load_metrics: LoadMetricsTable;
   queue_depth: QueueDepthTable;

@@ -91,6 +91,13 @@ export class IlpLines {
 /** QuestDB refused the rows themselves (HTTP 400): sending them again would fail the same way. */
 export class IlpRejectedError extends Error {
   override readonly name = 'IlpRejectedError';
+  constructor(
+    message: string,
+    /** QuestDB's own words for what is wrong with the rows (no address): what a dead letter keeps. */
+    readonly reason: string = message,
+  ) {
+    super(message);
+  }
 }
 
 /** QuestDB did not take the rows (down, timeout, 5xx, refused credentials): nothing is stored; retry later. */
@@ -202,10 +209,23 @@ export class IlpClient {
     this.agent.destroy();
   }
 
+  /**
+   * One POST. The timer starts before the connection is made and ends only when the whole answer
+   * has arrived, so it bounds connect, request, QuestDB's commit and the response body alike; a
+   * response cut off midway rejects too (never a promise left pending).
+   */
   private post(body: Buffer): Promise<void> {
     const t = this.target;
     const where = `QuestDB ILP at ${t.host}:${t.port}`;
     return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
       const request = (t.secure ? https : http).request(
         {
           host: t.host,
@@ -222,11 +242,11 @@ export class IlpClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => reject(new IlpUnavailableError(`${where}: ${err.message}`)));
+          res.on('error', (err) => settle(new IlpUnavailableError(`${where}: ${err.message}`)));
+          res.on('close', () => settle(new IlpUnavailableError(`${where}: answer cut off`)));
           res.on('end', () => {
-            clearTimeout(timer);
             const status = res.statusCode ?? 0;
-            if (status === 204 || status === 200) return resolve();
+            if (status === 204 || status === 200) return settle();
             const text = Buffer.concat(chunks).toString('utf8');
             let message = text;
             try {
@@ -235,15 +255,12 @@ export class IlpClient {
               // not JSON: keep the text
             }
             const detail = `${where} answered ${status}: ${message.slice(0, 1000)}`;
-            reject(status === 400 ? new IlpRejectedError(detail) : new IlpUnavailableError(detail));
+            settle(status === 400 ? new IlpRejectedError(detail, message.slice(0, 1000)) : new IlpUnavailableError(detail));
           });
         },
       );
       const timer = setTimeout(() => request.destroy(new Error(`no answer within ${t.timeoutMs} ms`)), t.timeoutMs);
-      request.on('error', (err) => {
-        clearTimeout(timer);
-        reject(new IlpUnavailableError(`${where}: ${err.message}`));
-      });
+      request.on('error', (err) => settle(new IlpUnavailableError(`${where}: ${err.message}`)));
       request.end(body);
     });
   }

@@ -1,8 +1,24 @@
 import { JOB_EVENT_COLUMNS, JOB_EVENT_DEDUP_KEYS } from '@queuescope/contracts';
 import { bucketOf } from './histogram.js';
 
-/** QuestDB type of each `job_events` column (DESIGN.md "Event schema"), in contract order. */
-export const JOB_EVENT_COLUMN_TYPES: Record<(typeof JOB_EVENT_COLUMNS)[number], string> = {
+/**
+ * Who wrote a `job_events` row: `capture` for rows the capture made from BullMQ's events streams,
+ * `api` for rows sent to `POST /api/v1/events`. It is one of the dedup keys, so a row sent to the
+ * API with the same ts, queue, job id and event as a captured row is stored next to it and can
+ * never replace it (issue 10: the API must not overwrite captured history). Set by the capture
+ * loop per batch from the stream it read, never by a client.
+ */
+export const ROW_SOURCES = ['capture', 'api'] as const;
+export type RowSource = (typeof ROW_SOURCES)[number];
+
+/** `job_events` columns in table order: the contract's, then `source` (the collector's, see {@link ROW_SOURCES}). */
+export const JOB_EVENT_TABLE_COLUMNS = [...JOB_EVENT_COLUMNS, 'source'] as const;
+
+/** `job_events` dedup keys: the contract's event identity within one source, plus the source. */
+export const JOB_EVENT_TABLE_DEDUP_KEYS = [...JOB_EVENT_DEDUP_KEYS, 'source'] as const;
+
+/** QuestDB type of each `job_events` column (DESIGN.md "Event schema"), in table order. */
+export const JOB_EVENT_COLUMN_TYPES: Record<(typeof JOB_EVENT_TABLE_COLUMNS)[number], string> = {
   ts: 'TIMESTAMP',
   run_id: 'SYMBOL',
   queue: 'SYMBOL',
@@ -15,6 +31,7 @@ export const JOB_EVENT_COLUMN_TYPES: Record<(typeof JOB_EVENT_COLUMNS)[number], 
   run_ms: 'DOUBLE',
   latency_ms: 'DOUBLE',
   error: 'VARCHAR',
+  source: 'SYMBOL',
 };
 
 /**
@@ -24,9 +41,9 @@ export const JOB_EVENT_COLUMN_TYPES: Record<(typeof JOB_EVENT_COLUMNS)[number], 
  */
 export const SCHEMA_STATEMENTS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS job_events (
-    ${JOB_EVENT_COLUMNS.map((c) => `${c} ${JOB_EVENT_COLUMN_TYPES[c]}`).join(',\n    ')}
+    ${JOB_EVENT_TABLE_COLUMNS.map((c) => `${c} ${JOB_EVENT_COLUMN_TYPES[c]}`).join(',\n    ')}
   ) TIMESTAMP(ts) PARTITION BY HOUR WAL
-  DEDUP UPSERT KEYS(${JOB_EVENT_DEDUP_KEYS.join(', ')})`,
+  DEDUP UPSERT KEYS(${JOB_EVENT_TABLE_DEDUP_KEYS.join(', ')})`,
   // (job_events.run_id is indexed: see SYMBOL_INDEXES.)
   // Per-second pre-aggregates of job_events (DESIGN invariant 5: still SQL over the history, kept
   // by QuestDB itself, refreshed after every commit of job_events): what summaries, comparisons,
@@ -108,8 +125,6 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     lost LONG
   ) TIMESTAMP(ts) PARTITION BY DAY WAL
   DEDUP UPSERT KEYS(ts, stream)`,
-  // Tables made before capture moved to BullMQ's own streams had `attempt` among the keys.
-  `ALTER TABLE job_events DEDUP ENABLE UPSERT KEYS(${JOB_EVENT_DEDUP_KEYS.join(', ')})`,
   `CREATE TABLE IF NOT EXISTS redis_stats (
     ts TIMESTAMP,
     redis SYMBOL,
@@ -130,4 +145,17 @@ export const SYMBOL_INDEXES: readonly { table: string; column: string }[] = [{ t
 /** Columns added after a table's first release; added at start to tables that lack them. */
 export const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [
   { table: 'runs', column: 'client_summary', type: 'VARCHAR' },
+  // Rows stored before it have no source (NULL): they keep their place, and new rows never match
+  // them, so an entry stored before the upgrade and re-delivered after it would be a second row
+  // (only an entry stored but not yet acknowledged when the old collector stopped).
+  { table: 'job_events', column: 'source', type: 'SYMBOL' },
+];
+
+/**
+ * DDL run last, after the added columns exist: the dedup keys name `source`. Idempotent. Tables
+ * made before capture moved to BullMQ's own streams had `attempt` among the keys, and tables made
+ * before `source` existed lack it.
+ */
+export const FINAL_STATEMENTS: readonly string[] = [
+  `ALTER TABLE job_events DEDUP ENABLE UPSERT KEYS(${JOB_EVENT_TABLE_DEDUP_KEYS.join(', ')})`,
 ];

@@ -24,6 +24,11 @@ interface Subscriber {
   send: (message: LiveMessage) => void;
 }
 
+/** One dashboard's place in the ticker; `close()` leaves it (idempotent). */
+export interface Subscription {
+  close(): void;
+}
+
 /** One SQL view shared by every subscriber with the same run filter. */
 interface View {
   runId: string | undefined;
@@ -50,10 +55,28 @@ export interface TickerOptions {
  * never per dashboard — and sends each subscriber the last seconds. A new dashboard gets the
  * view's cached history as backfill; only the first subscriber of a run filter costs a backfill
  * query. `sqlQueries` counts every statement issued, for /metrics and the cost test.
+ *
+ * Each distinct run filter costs its own statements every second, so at most
+ * `config.collector.limits.liveMaxFilters` (COLLECTOR_LIVE_MAX_FILTERS) are served at once; a
+ * queue filter costs nothing (it is cut from the run's frame in memory). Subscribers with the same
+ * queue filter get the same message object, so a frame is serialized once per filter.
  */
 export class LiveTicker {
   sqlQueries = 0;
   private readonly views = new Map<string, View>();
+  /**
+   * The ticker's SQL runs one frame at a time, each frame's statements one after another: however
+   * many views tick or backfill at once, the live stream holds at most two pooled connections
+   * (`runActivity` reads two tables together), so it never takes the pool from the read routes and
+   * exports. QuestDB answers PGWire on one network thread here (infra/questdb/server.conf), so
+   * parallel statements would not finish sooner anyway. A tick slower than `periodMs` delays the
+   * next one; the tick window re-reads the seconds it covered.
+   */
+  private sqlTurn: Promise<unknown> = Promise.resolve();
+  /** Backfill messages of a view's current frame, so dashboards joining between two ticks share them. */
+  private readonly backfills = new WeakMap<LiveFrame, (queues: string[] | undefined) => LiveMessage>();
+  /** Where each open subscription sits, so a replacing subscribe knows whether it frees a filter. */
+  private readonly placeOf = new WeakMap<Subscription, { key: string; view: View }>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private readonly redisName: string;
@@ -74,9 +97,23 @@ export class LiveTicker {
     return n;
   }
 
-  /** Add a subscriber; it first receives a backfill, then ticks. Returns its unsubscribe. */
-  subscribe(filter: LiveFilter, send: (message: LiveMessage) => void): () => void {
+  /** Distinct run filters served now (each costs its own SQL every second). */
+  get filterCount(): number {
+    return this.views.size;
+  }
+
+  /**
+   * Add a subscriber, in place of `replacing` if given; it first receives a backfill, then ticks.
+   * Returns undefined, and leaves `replacing` as it was, when its run filter would be one more than
+   * COLLECTOR_LIVE_MAX_FILTERS.
+   */
+  subscribe(filter: LiveFilter, send: (message: LiveMessage) => void, replacing?: Subscription): Subscription | undefined {
     const key = filter.runId ?? '';
+    if (!this.views.has(key)) {
+      const old = replacing ? this.placeOf.get(replacing) : undefined;
+      const freed = old !== undefined && old.key !== key && old.view.subscribers.size === 1 ? 1 : 0;
+      if (this.views.size - freed >= this.config.collector.limits.liveMaxFilters) return undefined;
+    }
     let view = this.views.get(key);
     if (!view) {
       view = { runId: filter.runId, subscribers: new Set(), waiting: new Set(), frame: undefined, ready: undefined };
@@ -85,18 +122,34 @@ export class LiveTicker {
     const subscriber: Subscriber = { filter, send };
     view.subscribers.add(subscriber);
     const v = view;
-    if (v.frame) queueMicrotask(() => v.subscribers.has(subscriber) && send({ type: 'backfill', frame: only(v.frame!, filter.queues) }));
+    if (v.frame) queueMicrotask(() => v.subscribers.has(subscriber) && send(this.backfillOf(v.frame!)(filter.queues)));
     else {
       v.waiting.add(subscriber);
       v.ready ??= this.backfill(v);
     }
+    // Left only now: a dashboard that changes its queues keeps the view (and its cached history).
+    replacing?.close();
     this.start();
-    return () => {
-      v.subscribers.delete(subscriber);
-      v.waiting.delete(subscriber);
-      if (v.subscribers.size === 0) this.views.delete(key);
-      if (this.views.size === 0) this.stop();
+    const subscription: Subscription = {
+      close: () => {
+        if (!v.subscribers.delete(subscriber)) return;
+        v.waiting.delete(subscriber);
+        this.placeOf.delete(subscription);
+        if (v.subscribers.size === 0 && this.views.get(key) === v) this.views.delete(key);
+        if (this.views.size === 0) this.stop();
+      },
     };
+    this.placeOf.set(subscription, { key, view: v });
+    return subscription;
+  }
+
+  private backfillOf(frame: LiveFrame): (queues: string[] | undefined) => LiveMessage {
+    let message = this.backfills.get(frame);
+    if (!message) {
+      message = messages('backfill', frame);
+      this.backfills.set(frame, message);
+    }
+    return message;
   }
 
   /** Stop ticking and wait for an in-flight tick. Idempotent. */
@@ -128,7 +181,8 @@ export class LiveTicker {
         to: new Date(now).toISOString(),
         runId: view.runId,
       });
-      for (const s of view.waiting) s.send({ type: 'backfill', frame: only(view.frame, s.filter.queues) });
+      const message = this.backfillOf(view.frame);
+      for (const s of view.waiting) s.send(message(s.filter.queues));
       view.waiting.clear();
     } catch (err) {
       this.log.warn({ err }, 'live backfill failed; retrying on the next tick');
@@ -150,24 +204,31 @@ export class LiveTicker {
           runId: view.runId,
         });
         view.frame = mergeFrames(view.frame, delta, now - this.opts.backfillMs);
-        for (const s of view.subscribers) s.send({ type: 'tick', frame: only(delta, s.filter.queues) });
+        const message = messages('tick', delta);
+        for (const s of view.subscribers) s.send(message(s.filter.queues));
       } catch (err) {
         this.log.warn({ err }, 'live tick failed');
       }
     }
   }
 
-  /** One frame over [from, to): a fixed set of seven queries, whatever the number of subscribers. */
-  private async frame(w: LiveWindow): Promise<LiveFrame> {
+  /** One frame over [from, to): a fixed set of seven statements, whatever the number of subscribers; waits its turn (`sqlTurn`). */
+  private frame(w: LiveWindow): Promise<LiveFrame> {
+    const run = (): Promise<LiveFrame> => this.read(w);
+    const next = this.sqlTurn.then(run, run);
+    this.sqlTurn = next.catch(() => undefined);
+    return next;
+  }
+
+  /** {@link frame}'s statements, one after another (see `sqlTurn`). */
+  private async read(w: LiveWindow): Promise<LiveFrame> {
     this.sqlQueries += 7;
-    const [queueRows, workerRows, depthRows, redisRows, runs, newest] = await Promise.all([
-      queueSeconds(this.db, w),
-      workerSeconds(this.db, w),
-      depthSeconds(this.db, { ...w, namespace: this.config.namespace }),
-      redisSeconds(this.db, { ...w, redis: this.redisName }),
-      runActivity(this.db, w),
-      newestEventTs(this.db, w),
-    ]);
+    const queueRows = await queueSeconds(this.db, w);
+    const workerRows = await workerSeconds(this.db, w);
+    const depthRows = await depthSeconds(this.db, { ...w, namespace: this.config.namespace });
+    const redisRows = await redisSeconds(this.db, { ...w, redis: this.redisName });
+    const runs = await runActivity(this.db, w);
+    const newest = await newestEventTs(this.db, w);
     const axis = secondsAxis(Date.parse(w.from), Date.parse(w.to));
     const zeroCounts = { throughput: 0, retries: 0, failures: 0 };
     const perQueue = place(
@@ -237,6 +298,20 @@ export class LiveTicker {
       newestEventTs: newest,
     };
   }
+}
+
+/** Messages of one frame per queue filter, one object per distinct filter (serialized once by routes/live.ts). */
+function messages(type: 'backfill' | 'tick', frame: LiveFrame): (queues: string[] | undefined) => LiveMessage {
+  const byFilter = new Map<string, LiveMessage>();
+  return (queues) => {
+    const key = queues && queues.length > 0 ? JSON.stringify(queues) : '';
+    let message = byFilter.get(key);
+    if (!message) {
+      message = { type, frame: only(frame, queues) };
+      byFilter.set(key, message);
+    }
+    return message;
+  };
 }
 
 /** `frame` restricted to `queues` (all when not given). */

@@ -21,6 +21,8 @@ const DISCOVER_EVERY_MS = 5000;
 /**
  * Starts the capture: one loop over BullMQ's events streams (ours, and those of COLLECTOR_ATTACH)
  * plus the ingest stream of `POST /api/v1/events`, with its own Redis connection and one QuestDB writer.
+ * The loop starts once QuestDB's schema is migrated (plugins/questdb.ts): before that a write
+ * would be refused (no table) and dead-lettered, so the events wait in the streams instead.
  * On close: finish the round in hand (write, then ack), release the streams, close the writer.
  */
 export default fp(
@@ -70,9 +72,13 @@ export default fp(
       },
       log,
     );
-    loop.start();
+    let closed = false;
+    void app.questdb.whenMigrated.then(() => {
+      if (!closed) loop.start();
+    });
     app.decorate('capture', { sources: list, loop });
     app.addHook('onClose', async () => {
+      closed = true;
       clearInterval(discovery);
       await loop.stop().catch((err: unknown) => app.log.error({ err }, 'capture stop failed'));
       writer.close();

@@ -3,7 +3,9 @@ import { withTimeout } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { deadLetterCounts } from '../capture/dead-letters.js';
 import { streamStatus } from '../capture/stream-status.js';
+import { readRedisMemory, type RedisMemory } from '../samplers/redis-info.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,15 +25,17 @@ export const JOB_MS_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 1
  */
 const MAX_QUEUE_LABELS = 100;
 
-/** A lag scrape must not hang `/metrics` while Redis is away, ms. */
+/** A Redis read of a scrape must not hang `/metrics` while Redis is away, ms. */
 const LAG_TIMEOUT_MS = 2000;
-/** Gauges of one scrape share one status read made within this, ms. */
+/** Gauges of one scrape share one read of each kind made within this, ms. */
 const SCRAPE_REUSE_MS = 250;
 
 /**
  * Decorates `metrics` (a prom-client Registry of this app) and `observeStored`.
  * Job counters and histograms move only after a batch is stored in QuestDB, so they count what
- * the API can report; the lag gauge and write failures are read from the consumers at scrape time.
+ * the API can report; the lag, stream length, dead-letter and Redis memory gauges and the failure
+ * counters are read at scrape time (stream lengths and Redis memory against `maxmemory` show a
+ * stuck collector before Redis refuses writes).
  */
 export default fp(
   async (app: FastifyInstance) => {
@@ -73,24 +77,53 @@ export default fp(
         if (app.hasDecorator('capture')) this.inc(app.capture.loop.stats.writeFailures);
       },
     });
+    new Counter({
+      name: 'queuescope_dead_letters_moved_total',
+      help: 'Entries this process moved to a dead-letter stream: rows QuestDB refused (refused) and ingest entries that do not decode (malformed)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (!app.hasDecorator('capture')) return;
+        this.inc({ kind: 'refused' }, app.capture.loop.stats.deadLetters);
+        this.inc(
+          { kind: 'malformed' },
+          sources().reduce((n, s) => n + s.stats.malformedEntries, 0),
+        );
+      },
+    });
+
     /**
-     * The streams' status, read once per scrape for every gauge that needs it (the registry collects
-     * metrics concurrently); null when Redis does not answer in time.
+     * A Redis read shared by every gauge of one scrape (the registry collects metrics concurrently),
+     * bounded so a scrape never hangs while Redis is away; null when Redis does not answer in time.
      */
-    let scrape: { at: number; status: Promise<StreamStatus[] | null> } | undefined;
-    const statusForScrape = (): Promise<StreamStatus[] | null> => {
-      if (scrape && Date.now() - scrape.at < SCRAPE_REUSE_MS) return scrape.status;
-      const list = sources();
-      const status =
-        list.length === 0 || app.redis.status !== 'ready'
-          ? Promise.resolve(null)
-          : withTimeout(streamStatus(app.redis, list), LAG_TIMEOUT_MS).catch((err: unknown) => {
-              app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ingest lag not measured');
-              return null;
-            });
-      scrape = { at: Date.now(), status };
-      return status;
+    const perScrape = <T>(what: string, read: () => Promise<T>): (() => Promise<T | null>) => {
+      let last: { at: number; value: Promise<T | null> } | undefined;
+      return () => {
+        if (last && Date.now() - last.at < SCRAPE_REUSE_MS) return last.value;
+        const value =
+          app.redis.status !== 'ready'
+            ? Promise.resolve(null)
+            : withTimeout(read(), LAG_TIMEOUT_MS).catch((err: unknown) => {
+                app.log.warn({ err: err instanceof Error ? err.message : String(err) }, `${what} not measured`);
+                return null;
+              });
+        last = { at: Date.now(), value };
+        return value;
+      };
     };
+    const statusForScrape = perScrape('ingest lag', async (): Promise<StreamStatus[]> => {
+      const list = sources();
+      return list.length === 0 ? [] : streamStatus(app.redis, list);
+    });
+    const deadLettersForScrape = perScrape('dead letters', async (): Promise<Map<string, number>> =>
+      deadLetterCounts(
+        app.redis,
+        sources().map((s) => s.spec.streamKey),
+      ),
+    );
+    const memoryForScrape = perScrape('redis memory', (): Promise<RedisMemory> => readRedisMemory(app.redis));
+
     new Gauge({
       name: 'queuescope_ingest_lag_ms',
       help: 'Age of the oldest event-stream entry not yet stored, ms (0 when drained; absent when Redis does not answer)',
@@ -109,6 +142,46 @@ export default fp(
       async collect() {
         this.reset();
         for (const s of (await statusForScrape()) ?? []) this.set({ stream: s.streamKey }, s.lostEvents);
+      },
+    });
+    new Gauge({
+      name: 'queuescope_stream_length',
+      help: 'Entries in each captured events stream (XLEN): grows without bound when the capture is stuck and the stream is not capped',
+      labelNames: ['stream'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of (await statusForScrape()) ?? []) this.set({ stream: s.streamKey }, s.length);
+      },
+    });
+    new Gauge({
+      name: 'queuescope_dead_letters',
+      help: 'Entries in the dead-letter stream of each captured stream (every collector; list: GET /api/v1/dead-letters, replay: npm run dead-letters -- --replay)',
+      labelNames: ['stream'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [stream, n] of (await deadLettersForScrape()) ?? []) this.set({ stream }, n);
+      },
+    });
+    new Gauge({
+      name: 'queuescope_redis_used_memory_bytes',
+      help: 'Memory Redis uses (INFO memory used_memory), bytes; compare with queuescope_redis_maxmemory_bytes',
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const memory = await memoryForScrape();
+        if (memory) this.set(memory.usedBytes);
+      },
+    });
+    new Gauge({
+      name: 'queuescope_redis_maxmemory_bytes',
+      help: 'Redis maxmemory (INFO memory), bytes; 0 = no limit. At the limit Redis refuses writes (noeviction): jobs get 503',
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const memory = await memoryForScrape();
+        if (memory) this.set(memory.maxBytes);
       },
     });
 

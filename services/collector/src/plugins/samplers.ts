@@ -21,7 +21,8 @@ const CLOSE_WAIT_MS = 5000;
  * their keys, so the one transaction holding two tables is harmless: a re-flushed second replaces
  * itself. A failed tick logs a warning (throttled here) and the next second tries again.
  *
- * Depends on `questdb` because that plugin creates the tables (ILP-created tables have no dedup).
+ * Depends on `questdb` because that plugin creates the tables (ILP-created tables have no dedup):
+ * ticking starts once they exist.
  * INFO and PING go over the shared `app.redis`; BullMQ's queues get their own duplicate connection.
  */
 export default fp(
@@ -64,8 +65,9 @@ export default fp(
       }
     };
 
-    const loop: { ticker?: Ticker } = {};
+    const loop: { ticker?: Ticker; closed?: boolean } = {};
     app.addHook('onClose', async () => {
+      loop.closed = true;
       // Order: no new tick, the tick in flight finishes (its flush included), then the resources go.
       if (loop.ticker && !(await loop.ticker.stop(CLOSE_WAIT_MS)))
         log.warn({ waitedMs: CLOSE_WAIT_MS }, 'sampler tick still in flight at close; its second is dropped');
@@ -74,9 +76,12 @@ export default fp(
       await connection.quit().catch(() => connection.disconnect());
     });
 
-    // Like the ingest loops, start once Redis answers (the offline queue holds this until then).
+    // Like the ingest loops, start once Redis answers (the offline queue holds this until then),
+    // and once QuestDB has the tables (ILP never creates them: each tick would be refused).
     await connection.ping();
-    loop.ticker = everySecond(tick, skip);
+    void app.questdb.whenMigrated.then(() => {
+      if (!loop.closed) loop.ticker = everySecond(tick, skip);
+    });
   },
   { name: 'samplers', dependencies: ['config', 'redis', 'questdb'] },
 );

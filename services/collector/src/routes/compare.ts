@@ -30,7 +30,8 @@ const compare: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['compare'],
         summary: 'Compare two runs per queue and metric',
         description:
-          'Verdicts follow the rule returned in `rule` (order-statistic confidence intervals for percentiles, z-test for rates, minimum effect).',
+          'Verdicts follow the rule returned in `rule` (order-statistic confidence intervals for percentiles, z-test for rates, minimum effect). ' +
+          'At most COLLECTOR_MAX_QUEUES_PER_REQUEST queues are compared, those with the most accepted jobs over both runs; `truncatedQueues` counts the rest.',
         querystring: CompareQuery,
         response: { 200: RunComparisonSchema, 400: ErrorSchema, 404: ErrorSchema },
       },

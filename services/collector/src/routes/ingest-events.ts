@@ -85,6 +85,7 @@ const ingestEvents: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Ingest a batch of job lifecycle events (all or none)',
         description:
           `Each event is appended to the collector's ingest stream and stored in job_events. A 400 INVALID_EVENTS lists every invalid event and nothing is written. ` +
+          'A 413 TOO_MANY_QUEUES refuses a batch naming more distinct `queue` values than COLLECTOR_MAX_QUEUES_PER_REQUEST (default 32); nothing is written. ' +
           'On 503 some events may already be stored; sending the batch again is safe (rows are deduplicated by ts, queue, job_id, event).',
         body: EventsBody,
         response: {
@@ -108,6 +109,16 @@ const ingestEvents: FastifyPluginAsyncTypebox = async (app) => {
           .send({ statusCode: 400, code: 'INVALID_EVENTS', message: `${bad} invalid event${bad === 1 ? '' : 's'}`, errors });
       }
       const valid = items as JobEvent[];
+      // Every distinct queue becomes a series each timeseries and compare read must query: bound them per request.
+      const { maxQueuesPerRequest } = app.config.collector.limits;
+      const queues = new Set(valid.map((e) => e.queue)).size;
+      if (queues > maxQueuesPerRequest) {
+        return reply.code(413).send({
+          statusCode: 413,
+          code: 'TOO_MANY_QUEUES',
+          message: `body/events names ${queues} distinct queues; at most ${maxQueuesPerRequest} per request (COLLECTOR_MAX_QUEUES_PER_REQUEST=${maxQueuesPerRequest})`,
+        });
+      }
 
       // The shared connection queues commands while Redis is away; answer now instead of hanging.
       if (app.redis.status !== 'ready') throw new DependencyUnavailableError('redis', `connection is ${app.redis.status}`);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { v7 as uuidv7 } from 'uuid';
-import { ErrorSchema, RunIdSchema, RunPageSchema, RunSchema, RunSummarySchema, type Run } from '@queuescope/contracts';
+import { ErrorSchema, RunConfigSchema, RunIdSchema, RunPageSchema, RunSchema, RunSummarySchema, type Run } from '@queuescope/contracts';
 import { runVerdicts, summarize } from '../analytics/summary.js';
 import { getRun, listRuns, requireRun, waitForRun, writeRun } from '../db/queries/runs.js';
 import { DependencyUnavailableError } from '@queuescope/service-kit';
@@ -12,11 +12,7 @@ const CreateRunBody = Type.Object(
     scenario: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     engine: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'k6, builtin, …' })),
     id: Type.Optional(RunIdSchema),
-    config: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description: 'free-form: VUs, worker count, per-queue concurrency, Redis config digest, git commit …',
-      }),
-    ),
+    config: Type.Optional(RunConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -88,7 +84,9 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary: 'Runs, newest first, each with its jobs and SLO verdicts',
-        description: "Each run carries its accepted jobs, its worst SLO verdict and each queue's, judged as in its summary.",
+        description:
+          "Each run carries its accepted jobs, its worst SLO verdict and each queue's, judged as in its summary. " +
+          'Items are lean: no `config` and no `clientSummary` (read them with `GET /api/v1/runs/:id`).',
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
           offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
@@ -111,6 +109,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary: 'One run',
+        description: 'With its `config` and `clientSummary`; either is null when the stored value does not parse or match its schema.',
         params: Type.Object({ id: RunIdSchema }),
         response: { 200: RunSchema, 404: ErrorSchema },
       },

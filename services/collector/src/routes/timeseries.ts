@@ -94,13 +94,17 @@ function seriesFor(app: FastifyInstance, metric: TimeseriesMetric, q: SeriesQuer
  * `depth` and `redis` come from the per-second samplers of this collector's namespace and Redis.
  */
 const timeseries: FastifyPluginAsyncTypebox = async (app) => {
+  // One statement per queue: a window with more queues answers the busiest and counts the rest in `truncatedQueues`.
+  const { maxQueuesPerRequest: maxQueues } = app.config.collector.limits;
   app.get(
     '/api/v1/runs/:id/timeseries',
     {
       schema: {
         tags: ['timeseries'],
         summary: 'Time series of one run',
-        description: "Window: the run's start until its end (or now while it runs). job_events metrics count only this run's events.",
+        description:
+          "Window: the run's start until its end (or now while it runs). job_events metrics count only this run's events. " +
+          'Per-queue metrics read at most COLLECTOR_MAX_QUEUES_PER_REQUEST queues, the busiest; `truncatedQueues` counts the rest.',
         params: Type.Object({ id: RunIdSchema }),
         querystring: Type.Object({ metric: Metric, step: Step }),
         response: { 200: TimeseriesSchema, 400: ErrorSchema, 404: ErrorSchema },
@@ -112,7 +116,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       const from = new Date(run.startedAt);
       const to = new Date(Math.max(from.getTime(), run.endedAt ? Date.parse(run.endedAt) : Date.now()));
       const step = stepFor(from, to, request.query.step);
-      const result = await seriesFor(app, metric, { runId: run.id, from, to, stepSeconds: TIMESERIES_STEPS[step] });
+      const result = await seriesFor(app, metric, { runId: run.id, from, to, stepSeconds: TIMESERIES_STEPS[step], maxQueues });
       return { metric, step, from: from.toISOString(), to: to.toISOString(), ...result };
     },
   );
@@ -123,7 +127,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['timeseries'],
         summary: 'Time series of any window (all runs)',
-        description: `Window [from, to), at most 24 h and ${MAX_BUCKETS} buckets.`,
+        description: `Window [from, to), at most 24 h and ${MAX_BUCKETS} buckets. Per-queue metrics read at most COLLECTOR_MAX_QUEUES_PER_REQUEST queues, the busiest; \`truncatedQueues\` counts the rest.`,
         querystring: Type.Object({ metric: Metric, step: Step, from: DateTime('start (inclusive)'), to: DateTime('end (exclusive)') }),
         response: { 200: TimeseriesSchema, 400: ErrorSchema },
       },
@@ -137,7 +141,7 @@ const timeseries: FastifyPluginAsyncTypebox = async (app) => {
       if (to.getTime() <= from.getTime()) throw badParameter('to', 'must be after from');
       if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw badParameter('to', 'must be at most 24 h after from');
       const step = stepFor(from, to, request.query.step);
-      const result = await seriesFor(app, metric, { from, to, stepSeconds: TIMESERIES_STEPS[step] });
+      const result = await seriesFor(app, metric, { from, to, stepSeconds: TIMESERIES_STEPS[step], maxQueues });
       return { metric, step, from: from.toISOString(), to: to.toISOString(), ...result };
     },
   );

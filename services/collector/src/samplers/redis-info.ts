@@ -64,3 +64,17 @@ export function bufferRedisStats(lines: IlpLines, tsMicros: number, redis: strin
     .float('ping_ms', s.pingMs)
     .at(tsMicros);
 }
+
+/** Redis memory against its limit (INFO memory), bytes. */
+export interface RedisMemory {
+  /** `used_memory`. */
+  usedBytes: number;
+  /** `maxmemory`; 0 means no limit (then Redis grows until the host runs out). */
+  maxBytes: number;
+}
+
+/** Read `INFO memory`: what Redis uses and its `maxmemory`. */
+export async function readRedisMemory(redis: Redis): Promise<RedisMemory> {
+  const fields = parseInfo(await redis.info('memory'));
+  return { usedBytes: numberField(fields, 'used_memory'), maxBytes: numberField(fields, 'maxmemory') };
+}

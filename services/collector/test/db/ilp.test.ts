@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import fc from 'fast-check';
 import type pg from 'pg';
@@ -113,6 +114,36 @@ describe('ILP client (db/ilp.ts) against QuestDB', () => {
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     hung.close();
     server.close();
+  });
+
+  it('fails within its request timeout when the answer starts and then stalls, and when it is cut off', async () => {
+    // Headers and half a body, then nothing: a QuestDB stuck mid-answer. The timeout covers the body too.
+    const slowBody = createHttpServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.write('{"message":');
+    });
+    const cut = createHttpServer((req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"message":');
+      setTimeout(() => req.socket.destroy(), 50);
+    });
+    for (const server of [slowBody, cut]) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      for (const server of [slowBody, cut]) {
+        const port = (server.address() as { port: number }).port;
+        const client = IlpClient.fromConf(`http::addr=127.0.0.1:${port};request_timeout=300;`);
+        const started = Date.now();
+        const err = await client.send(new IlpLines().row(table).int('n', 1).at(1)).catch((e: unknown) => e);
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect(err).toBeInstanceOf(IlpUnavailableError);
+        client.close();
+      }
+    } finally {
+      for (const server of [slowBody, cut]) {
+        server.closeAllConnections();
+        server.close();
+      }
+    }
   });
 
   it('parses the QuestDB client config string and names what is wrong in it', () => {

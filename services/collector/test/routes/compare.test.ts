@@ -34,3 +34,29 @@ describe('compare API', () => {
     expect(res.json().message).toMatch(/^b: run 'no-such-run'/);
   });
 });
+
+describe('compare of runs with more queues than COLLECTOR_MAX_QUEUES_PER_REQUEST', () => {
+  const limited = testConfig({ COLLECTOR_MAX_QUEUES_PER_REQUEST: '2' }).config;
+  const ctx = useCollector(limited);
+
+  it('compares the queues with the most jobs over both runs and counts the others in truncatedQueues', async () => {
+    const q = (name: string) => `cmp-${name}-${ctx.app.config.namespace}`;
+    const a = await finishedRunWith(ctx.app, ctx.db, uniqueRunId('cmp-many-a'), [
+      { queue: q('a'), n: 30, wait: '1', run: '5' },
+      { queue: q('b'), n: 20, wait: '1', run: '5' },
+    ]);
+    const b = await finishedRunWith(ctx.app, ctx.db, uniqueRunId('cmp-many-b'), [
+      { queue: q('c'), n: 25, wait: '1', run: '5' },
+      { queue: q('d'), n: 5, wait: '1', run: '5' },
+    ]);
+    const res = await ctx.app.inject({ url: `/api/v1/compare?a=${a.id}&b=${b.id}` });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json<RunComparison>();
+    expect(body.queues.map((x) => x.queue)).toEqual([q('a'), q('c')]);
+    expect(body.truncatedQueues).toBe(2);
+    expect(body.queues[0]!.metrics.latency_p95_ms.test).toMatchObject({ kind: 'percentile', a: { n: 30 }, b: null });
+    const self = (await ctx.app.inject({ url: `/api/v1/compare?a=${a.id}&b=${a.id}` })).json<RunComparison>();
+    expect(self.queues.map((x) => x.queue)).toEqual([q('a'), q('b')]);
+    expect(self.truncatedQueues).toBe(0);
+  });
+});

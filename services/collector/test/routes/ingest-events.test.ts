@@ -1,4 +1,6 @@
-import { ingestStream, type JobEvent } from '@queuescope/contracts';
+import { ingestStream, queueKeys, type JobEvent } from '@queuescope/contracts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import { pollQuery } from '../../../../test/support/questdb.js';
@@ -65,6 +67,43 @@ describe('POST /api/v1/events', () => {
     await expect.poll(() => ingest().stats.eventsWritten, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     const tables = await ctx.db.query<{ n: number }>(`SELECT count() AS n FROM tables() WHERE table_name = 'job_events'`);
     expect(tables.rows[0]?.n).toBe(1);
+  });
+
+  it('never overwrites a captured row: the same ts, queue, job id and event sent here is stored next to it', async () => {
+    const runId = uniqueRunId('identity');
+    // A real captured row: BullMQ's own `added` entry of a job in this namespace.
+    const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue('payment', { connection, prefix: queueKeys(config.namespace, 'payment').bullPrefix });
+    try {
+      const job = await queue.add('charge', { runId, input: {} });
+      const sql = `SELECT cast(ts AS long) AS ts_us, job_id, event, job_name, worker, source FROM job_events WHERE run_id = $1 ORDER BY source`;
+      type Row = { ts_us: number; job_id: string; event: string; job_name: string; worker: string | null; source: string };
+      const [captured] = await pollQuery<Row>(ctx.db, sql, [runId], (r) => r.length === 1);
+      expect(captured).toMatchObject({ job_id: job.id, event: 'added', job_name: 'charge', source: 'capture' });
+
+      // The same identity through the API, with every other field different.
+      const forged = event({
+        ts: captured!.ts_us,
+        run_id: runId,
+        job_id: job.id!,
+        job_name: 'forged',
+        worker: 'evil:1',
+        error: 'overwritten',
+      });
+      expect((await post({ events: [forged] })).statusCode).toBe(202);
+      const rows = await pollQuery<Row>(ctx.db, sql, [runId], (r) => r.length === 2);
+      expect(rows).toEqual([
+        { ...captured, source: 'api', job_name: 'forged', worker: 'evil:1' },
+        captured, // unchanged
+      ]);
+      // Sent again (a client retry), it replaces only its own api row: still two rows.
+      expect((await post({ events: [{ ...forged, job_name: 'forged-again' }] })).statusCode).toBe(202);
+      await pollQuery<Row>(ctx.db, sql, [runId], (r) => r.length === 2 && r[0]!.job_name === 'forged-again' && r[1]!.job_name === 'charge');
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+      await connection.quit();
+    }
   });
 
   it('rejects a batch with bad items as a whole, listing every bad index and field', async () => {
@@ -152,6 +191,22 @@ describe('POST /api/v1/events', () => {
     });
     expect(huge.statusCode).toBe(413);
     expect(huge.json()).toEqual({ statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: expect.any(String) });
+  });
+
+  it('answers 413 naming COLLECTOR_MAX_QUEUES_PER_REQUEST for more distinct queues than it allows, and stores nothing', async () => {
+    const max = config.collector.limits.maxQueuesPerRequest;
+    const runId = uniqueRunId('queues');
+    const length = () => ctx.app.redis.xlen(ingestStream(config.namespace));
+    const before = await length();
+    const tooMany = Array.from({ length: max + 1 }, (_, i) => event({ run_id: runId, queue: `q-${i}` }));
+    const res = await post({ events: tooMany });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ statusCode: 413, code: 'TOO_MANY_QUEUES' });
+    expect(res.json().message).toContain(`COLLECTOR_MAX_QUEUES_PER_REQUEST=${max}`);
+    expect(await length()).toBe(before);
+    // Exactly the limit, many events each: accepted.
+    const atLimit = Array.from({ length: max * 3 }, (_, i) => event({ run_id: runId, queue: `q-${i % max}` }));
+    expect((await post({ events: atLimit })).statusCode).toBe(202);
   });
 
   it('answers 400 naming the field for wrong envelope types, without coercion', async () => {

@@ -119,4 +119,50 @@ describe('client-side load of a run', () => {
     });
     expect(summary.statusCode).toBe(400);
   });
+
+  it('client summary: a non-finite or unbounded value is a 400 naming the field, and the stored summary stays readable', async () => {
+    const valid = {
+      source: 'builtin',
+      requests: 10,
+      accepted: 10,
+      errors: 0,
+      timeouts: 0,
+      reqPerSec: 5,
+      p50Ms: 1,
+      p95Ms: 2,
+      p99Ms: 3,
+      maxMs: 4,
+    };
+    const stored = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/client-summary`, payload: valid });
+    expect(stored.statusCode).toBe(200);
+    const raw = (field: string, text: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/runs/${runId}/client-summary`,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(valid).replace(`"${field}":${String((valid as Record<string, unknown>)[field])}`, `"${field}":${text}`),
+      });
+    // JSON.parse reads 1e999 as Infinity; Ajv passes Infinity as a number and as an integer, and JSON.stringify would store null.
+    for (const [field, text] of [
+      ['reqPerSec', '1e999'],
+      ['requests', '1e999'],
+      ['p95Ms', '-1e999'],
+      ['reqPerSec', '"fast"'],
+    ] as const) {
+      const res = await raw(field, text);
+      expect(res.statusCode, `${field}=${text}`).toBe(400);
+      expect(res.json().message).toContain(field);
+    }
+    const manyThresholds = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p(95)<${i}`, true]));
+    const thresholds = await app.inject({
+      method: 'POST',
+      url: `/api/v1/runs/${runId}/client-summary`,
+      payload: { ...valid, thresholds: manyThresholds },
+    });
+    expect(thresholds.statusCode).toBe(400);
+    expect(thresholds.json().message).toMatch(/thresholds/);
+    const run = await app.inject({ url: `/api/v1/runs/${runId}` });
+    expect(run.statusCode).toBe(200);
+    expect(run.json().clientSummary).toEqual(valid);
+  });
 });

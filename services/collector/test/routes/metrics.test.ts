@@ -1,5 +1,6 @@
-import { queueKeys, type JobEvent } from '@queuescope/contracts';
+import { ingestStream, queueKeys, type JobEvent } from '@queuescope/contracts';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { register as globalRegistry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
@@ -105,6 +106,35 @@ describe('GET /metrics', () => {
     expect(sample(text, 'queuescope_job_wait_ms_bucket', { queue: 'payment', le: '5' })! - start.waitLe5).toBe(1);
     // One request → one stream entry → one stored batch (every stream's rows of a round are one write).
     expect(sample(text, 'queuescope_ingest_batches_total')! - start.batches).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows each captured stream length, its dead letters, and Redis memory against maxmemory', async () => {
+    const ingest = ingestStream(config.namespace);
+    const redis = new Redis(config.redisUrl);
+    try {
+      const before = await redis.xlen(ingest);
+      for (let i = 0; i < 3; i++) await redis.xadd(ingest, '*', 'v', 'not-a-version');
+      // XLEN: the entries stay in the stream after the capture read them (it never XDELs). A
+      // scrape reuses reads made within 250 ms, so poll.
+      await expect.poll(async () => sample(await scrape(), 'queuescope_stream_length', { stream: ingest })).toBe(before + 3);
+      const text = await scrape();
+      expect(sample(text, 'queuescope_stream_length', { stream: queueKeys(config.namespace, 'payment').events })).toBe(0);
+      expect(sample(text, 'queuescope_dead_letters', { stream: queueKeys(config.namespace, 'payment').events })).toBe(0);
+      // The three are malformed: the capture moves them to the dead-letter stream.
+      await expect.poll(async () => sample(await scrape(), 'queuescope_dead_letters', { stream: ingest }), { timeout: 15_000 }).toBe(3);
+      expect(sample(await scrape(), 'queuescope_dead_letters_moved_total', { kind: 'malformed' })).toBe(3);
+
+      const info = await redis.info('memory');
+      const maxmemory = Number(/^maxmemory:(\d+)/m.exec(info)![1]);
+      const scraped = await scrape();
+      expect(sample(scraped, 'queuescope_redis_maxmemory_bytes')).toBe(maxmemory);
+      const used = sample(scraped, 'queuescope_redis_used_memory_bytes')!;
+      const usedNow = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
+      expect(used).toBeGreaterThan(0);
+      expect(Math.abs(used - usedNow) / usedNow).toBeLessThan(0.5);
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('keeps one registry per app, none in the global registry', async () => {

@@ -2,6 +2,7 @@ import type { RunListItem, RunPage, RunSummary } from '@queuescope/contracts';
 import { describe, expect, it } from 'vitest';
 import { summarize } from '../../src/analytics/summary.js';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
+import { pollQuery } from '../../../../test/support/questdb.js';
 import { useCollector } from '../helper.js';
 import { FAILING, HEALTHY, finishedRunWith } from './run-fixture.js';
 
@@ -127,8 +128,9 @@ describe('runs API', () => {
     };
     for (const run of [passing, failing]) {
       const summary = (await ctx.app.inject({ url: `/api/v1/runs/${run.id}/summary` })).json<RunSummary>();
+      const { config: _config, clientSummary: _clientSummary, ...head } = summary.run;
       expect(item(run.id)).toEqual({
-        ...summary.run,
+        ...head,
         jobs: summary.jobs,
         verdict: summary.verdict,
         queues: summary.queues.map((q) => ({ queue: q.queue, jobs: q.jobs, verdict: q.slo.verdict })),
@@ -144,5 +146,111 @@ describe('runs API', () => {
       ],
     });
     expect(item(empty.id)).toMatchObject({ jobs: 0, verdict: 'no-data', queues: [] });
+  });
+
+  it('list items are lean: no config and no client summary, which GET /runs/:id keeps', async () => {
+    const config = { vus: 10, stages: [{ durationMs: 1000, target: 10 }], note: 'x'.repeat(1000) };
+    const run = (await create({ name: uniqueRunId('lean'), config })).json();
+    const list = (await ctx.app.inject({ url: '/api/v1/runs?limit=500' })).json<RunPage>();
+    const item = list.runs.find((r) => r.id === run.id)!;
+    expect(Object.keys(item).sort()).toEqual([
+      'endedAt',
+      'engine',
+      'id',
+      'jobs',
+      'name',
+      'queues',
+      'scenario',
+      'startedAt',
+      'status',
+      'verdict',
+    ]);
+    expect(JSON.stringify(list)).not.toContain('x'.repeat(1000));
+    expect((await ctx.app.inject({ url: `/api/v1/runs/${run.id}` })).json()).toMatchObject({ config, clientSummary: null });
+  });
+
+  const nested = (depth: number): unknown => (depth === 0 ? 1 : { a: nested(depth - 1) });
+  it.each([
+    ['nested 4 levels deep (3 allowed)', { name: 'x', config: nested(4) }],
+    ['a string of 1025 characters', { name: 'x', config: { note: 'x'.repeat(1025) } }],
+    ['65 keys', { name: 'x', config: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])) }],
+    ['a key of 129 characters', { name: 'x', config: { ['k'.repeat(129)]: 1 } }],
+    ['an array of 257 items', { name: 'x', config: { stages: Array.from({ length: 257 }, () => 1) } }],
+  ])('POST /api/v1/runs: config with %s is a 400 naming config', async (_what, body) => {
+    const res = await create(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/config/);
+  });
+
+  it('POST /api/v1/runs: a number JSON.parse reads as Infinity (1e999) is a 400, not a null stored in its place', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/runs',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":"inf","config":{"vus":1e999}}',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/config\/vus/);
+  });
+
+  it('a hostile row stored straight into QuestDB never makes a read fail: its JSON fields read as null', async () => {
+    // What rows written before the checks (or by hand) can hold: JSON that does not parse, JSON of
+    // the wrong shape (the issue's string `rate`), a status outside the enum.
+    const hostile = [
+      { id: uniqueRunId('hostile-text'), status: 'finished', config: 'not json{', summary: '{"source":"k6","requests":' },
+      {
+        id: uniqueRunId('hostile-shape'),
+        status: 'exploded',
+        config: '[1,2,3]',
+        summary: JSON.stringify({ source: 'k6', requests: 'many', accepted: null, errors: 0, timeouts: null, reqPerSec: 'fast' }),
+      },
+      {
+        id: uniqueRunId('hostile-deep'),
+        status: 'running',
+        config: JSON.stringify(nested(200)),
+        summary: JSON.stringify({
+          source: 'k6',
+          requests: 1,
+          accepted: 1,
+          errors: 0,
+          timeouts: 0,
+          reqPerSec: null,
+          p50Ms: 'x',
+          p95Ms: {},
+          p99Ms: [],
+          maxMs: true,
+        }),
+      },
+    ];
+    for (const h of hostile) {
+      await ctx.db.query(
+        `INSERT INTO runs (ts, id, name, scenario, engine, status, config, ended_at, client_summary) VALUES (now(), $1, $2, NULL, NULL, $3, $4, now(), $5)`,
+        [h.id, `hostile ${h.id}`, h.status, h.config, h.summary],
+      );
+    }
+    await pollQuery<{ n: number }>(
+      ctx.db,
+      `SELECT count() AS n FROM runs WHERE id IN ($1, $2, $3)`,
+      hostile.map((h) => h.id),
+      (r) => r[0]?.n === 3,
+    );
+    const list = await ctx.app.inject({ url: '/api/v1/runs?limit=500' });
+    expect(list.statusCode, list.body).toBe(200);
+    const ids = list.json<RunPage>().runs.map((r) => r.id);
+    for (const h of hostile) expect(ids).toContain(h.id);
+    for (const h of hostile) {
+      const one = await ctx.app.inject({ url: `/api/v1/runs/${h.id}` });
+      expect(one.statusCode, one.body).toBe(200);
+      expect(one.json()).toMatchObject({ id: h.id, config: null, clientSummary: null });
+      expect(['running', 'finished', 'aborted']).toContain(one.json().status);
+      const summary = await ctx.app.inject({ url: `/api/v1/runs/${h.id}/summary` });
+      expect(summary.statusCode, summary.body).toBe(200);
+      expect(summary.json()).toMatchObject({ run: { id: h.id, config: null }, client: { summary: null } });
+      const diagnosis = await ctx.app.inject({ url: `/api/v1/runs/${h.id}/diagnosis` });
+      expect(diagnosis.statusCode, diagnosis.body).toBe(200);
+    }
+    const compare = await ctx.app.inject({ url: `/api/v1/compare?a=${hostile[0]!.id}&b=${hostile[1]!.id}` });
+    expect(compare.statusCode, compare.body).toBe(200);
+    expect(compare.json()).toMatchObject({ a: { run: { id: hostile[0]!.id, clientSummary: null } }, b: { run: { config: null } } });
   });
 });

@@ -6,7 +6,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import { pollQuery, questdbClient, waitForViews } from '../../../../test/support/questdb.js';
-import { build } from '../helper.js';
+import { insertJobs, waitForRows } from '../analytics/fixture.js';
+import { build, useCollector } from '../helper.js';
 
 const { config } = testConfig();
 
@@ -244,5 +245,42 @@ describe('timeseries API', () => {
       const runs = await db.query<{ n: number }>('SELECT count() AS n FROM runs');
       expect(runs.rows[0]!.n).toBeGreaterThan(0);
     });
+  });
+});
+
+describe('timeseries of a run with more queues than COLLECTOR_MAX_QUEUES_PER_REQUEST', () => {
+  const limited = testConfig({ COLLECTOR_MAX_QUEUES_PER_REQUEST: '2' }).config;
+  const ctx = useCollector(limited);
+
+  it('per-queue metrics read the busiest queues and count the others in truncatedQueues', async () => {
+    const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: uniqueRunId('ts-queues') } });
+    const run = created.json<{ id: string; startedAt: string }>();
+    const start = Date.parse(run.startedAt) + 100;
+    const prefix = `tq-${randomUUID().slice(0, 8)}`;
+    // Jobs per queue: a and b are the busiest two.
+    const jobs = { a: 12, b: 8, c: 3, d: 1 };
+    let rows = 0;
+    for (const [q, n] of Object.entries(jobs))
+      rows += await insertJobs(ctx.db, run.id, { queue: `${prefix}-${q}`, n, startMs: start, stepMs: 20, wait: '1', run: '5' });
+    await waitForRows(ctx.db, run.id, rows);
+    const wait = start + 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    expect((await ctx.app.inject({ method: 'POST', url: `/api/v1/runs/${run.id}/finish` })).statusCode).toBe(200);
+    for (const [metric, stat] of [
+      ['throughput', 'rate'],
+      ['latency', 'p95'],
+      ['failures', 'rate'],
+    ] as const) {
+      const res = await ctx.app.inject({ url: `/api/v1/runs/${run.id}/timeseries?metric=${metric}` });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json<Series & { truncatedQueues: number }>();
+      const queues = [...new Set(Object.keys(body.series).map((k) => k.slice(0, k.lastIndexOf('.'))))];
+      expect(queues, metric).toEqual([`${prefix}-a`, `${prefix}-b`]);
+      expect(body.series[`${prefix}-a.${stat}`], metric).toHaveLength(body.ts.length);
+      expect(body.truncatedQueues, metric).toBe(2);
+    }
+    // A metric without queues never truncates.
+    const redisSeries = await ctx.app.inject({ url: `/api/v1/runs/${run.id}/timeseries?metric=redis` });
+    expect(redisSeries.json()).toMatchObject({ truncatedQueues: 0 });
   });
 });

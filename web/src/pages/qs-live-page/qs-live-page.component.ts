@@ -74,6 +74,8 @@ export class QsLivePage extends LitElement {
   }
 
   private connection() {
+    if (this.live.status === 'unauthorized')
+      return html`<p class="banner" role="status">The collector requires an API token for the live stream: enter it above.</p>`;
     if (this.live.status === 'reconnecting')
       return html`<p class="banner" role="status">
         Live stream disconnected — reconnecting …${this.live.frame ? ' The charts show the last data received.' : ''}
@@ -250,7 +252,7 @@ export class QsLivePage extends LitElement {
     if (!f)
       return html`<h1 tabindex="-1">Live</h1>
         ${this.connection()}
-        <p class="muted" role="status">Connecting to the live stream …</p>`;
+        ${this.live.status === 'unauthorized' ? nothing : html`<p class="muted" role="status">Connecting to the live stream …</p>`}`;
     const xs = seconds(f.ts);
     const markers = f.runMarkers.map((m) => ({ x: m.ts / 1000, label: `${m.kind === 'start' ? '▶' : '■'} ${m.name}` }));
     const queues = Object.keys(f.queues).sort();

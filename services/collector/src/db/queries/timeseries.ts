@@ -22,6 +22,11 @@ const STEP_SECONDS: readonly number[] = Object.values(TIMESERIES_STEPS);
 /** Window and bucket width of a query; `runId` restricts `job_events` metrics to one run. */
 export interface SeriesQuery {
   runId?: string;
+  /**
+   * Most queues a per-queue metric reads, the busiest first (one statement per queue):
+   * COLLECTOR_MAX_QUEUES_PER_REQUEST. Unlimited when not given.
+   */
+  maxQueues?: number;
   /** Inclusive start; events with `ts >= from` count. */
   from: Date;
   /** Exclusive end; events with `ts < to` count. */
@@ -30,12 +35,12 @@ export interface SeriesQuery {
 }
 
 /**
- * Columnar series: the response's `ts` and `series`. `ts[i]` is the start of bucket i, epoch ms;
- * buckets are `stepSeconds` wide, calendar-aligned (UTC), contiguous, and cover [from, to) (the
- * first and last may be partial). Every `series[name]` has `ts.length` values; `null` means the
- * bucket has no value.
+ * Columnar series: the response's `ts`, `series` and `truncatedQueues`. `ts[i]` is the start of
+ * bucket i, epoch ms; buckets are `stepSeconds` wide, calendar-aligned (UTC), contiguous, and cover
+ * [from, to) (the first and last may be partial). Every `series[name]` has `ts.length` values;
+ * `null` means the bucket has no value. `truncatedQueues` counts the queues left out by `maxQueues`.
  */
-export type TimeSeries = Pick<TimeseriesResponse, 'ts' | 'series'>;
+export type TimeSeries = Pick<TimeseriesResponse, 'ts' | 'series' | 'truncatedQueues'>;
 
 interface Grid {
   ts: number[];
@@ -92,21 +97,48 @@ function pivot(g: Grid, out: TimeSeries['series'], prefix: string, stats: Record
 
 const runFilter = (q: SeriesQuery) => (q.runId === undefined ? sql.raw('') : sql`AND run_id = ${q.runId}`);
 
-/** Queues with any event in the window (of the run), sorted; read from the per-second counts. */
-async function eventQueues(db: Kysely<Database>, q: SeriesQuery, g: Grid): Promise<string[]> {
-  const { rows } = await sql<{ queue: string }>`
-    SELECT DISTINCT queue FROM event_counts_1s
-    WHERE ts >= ${g.secondFromIso} AND ts < ${g.toIso} ${runFilter(q)}
-    ORDER BY queue`.execute(db);
-  return rows.map((r) => r.queue);
+/** The queues a per-queue metric reads, sorted by name, and how many more it left out. */
+interface QueueList {
+  queues: string[];
+  truncated: number;
+}
+
+/** The first `max` of `ranked` (busiest first), sorted by name; `total` distinct queues exist. */
+function keepBusiest(ranked: readonly string[], total: number, max: number | undefined): QueueList {
+  const queues = ranked.slice(0, max ?? ranked.length).sort();
+  return { queues, truncated: Math.max(0, total - queues.length) };
+}
+
+/** Whole number for a SQL LIMIT: `max`, or all when not given. */
+const limitOf = (max: number | undefined) => sql.lit(max === undefined ? 1_000_000 : Math.max(1, Math.floor(max)));
+
+/**
+ * Queues with any event in the window (of the run), read from the per-second counts: the
+ * `maxQueues` with the most events, sorted by name, and how many more there are.
+ */
+async function eventQueues(db: Kysely<Database>, q: SeriesQuery, g: Grid): Promise<QueueList> {
+  const where = sql`ts >= ${g.secondFromIso} AND ts < ${g.toIso} ${runFilter(q)}`;
+  const [ranked, total] = await Promise.all([
+    sql<{ queue: string; n: number }>`
+      SELECT queue, sum(n) AS n FROM event_counts_1s WHERE ${where}
+      ORDER BY n DESC, queue LIMIT ${limitOf(q.maxQueues)}`.execute(db),
+    sql<{ total: number }>`SELECT count_distinct(queue) AS total FROM event_counts_1s WHERE ${where}`.execute(db),
+  ]);
+  return keepBusiest(
+    ranked.rows.map((r) => r.queue),
+    total.rows[0]?.total ?? 0,
+    q.maxQueues,
+  );
 }
 
 /** Events per second per queue: matching events in a bucket / step (from `event_counts_1s`); 0 for an empty bucket. */
 async function eventRate(db: Kysely<Database>, q: SeriesQuery, events: RawBuilder<unknown>): Promise<TimeSeries> {
   const g = grid(q);
-  const out: TimeSeries = { ts: g.ts, series: {} };
+  const out: TimeSeries = { ts: g.ts, series: {}, truncatedQueues: 0 };
   if (g.ts.length === 0) return out;
-  for (const queue of await eventQueues(db, q, g)) {
+  const list = await eventQueues(db, q, g);
+  out.truncatedQueues = list.truncated;
+  for (const queue of list.queues) {
     const { rows } = await sql<BucketRow>`
       SELECT ts, cast(coalesce(n, 0) AS double) / ${sql.lit(q.stepSeconds)} AS rate FROM (
         SELECT ts, sum(n) AS n FROM event_counts_1s
@@ -125,11 +157,13 @@ async function eventRate(db: Kysely<Database>, q: SeriesQuery, events: RawBuilde
  */
 async function percentiles(db: Kysely<Database>, q: SeriesQuery, view: 'latency_hist_1s' | 'wait_hist_1s'): Promise<TimeSeries> {
   const g = grid(q);
-  const out: TimeSeries = { ts: g.ts, series: {} };
+  const out: TimeSeries = { ts: g.ts, series: {}, truncatedQueues: 0 };
   if (g.ts.length === 0) return out;
   const pick = (quantile: number, name: string) =>
     sql`min(CASE WHEN cum >= greatest(1, ceil(${sql.lit(quantile)} * cnt)) THEN v END) AS ${sql.ref(name)}`;
-  for (const queue of await eventQueues(db, q, g)) {
+  const list = await eventQueues(db, q, g);
+  out.truncatedQueues = list.truncated;
+  for (const queue of list.queues) {
     const { rows } = await sql<BucketRow>`
       SELECT ts, ${pick(0.5, 'p50')}, ${pick(0.95, 'p95')}, ${pick(0.99, 'p99')}
       FROM (
@@ -182,13 +216,22 @@ export function failures(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeri
  */
 export async function depth(db: Kysely<Database>, q: SeriesQuery & { namespace: string }): Promise<TimeSeries> {
   const g = grid(q);
-  const out: TimeSeries = { ts: g.ts, series: {} };
+  const out: TimeSeries = { ts: g.ts, series: {}, truncatedQueues: 0 };
   if (g.ts.length === 0) return out;
-  const { rows: queues } = await sql<{ queue: string }>`
-    SELECT DISTINCT queue FROM queue_depth
-    WHERE namespace = ${q.namespace} AND ts >= ${g.fromIso} AND ts < ${g.toIso}
-    ORDER BY queue`.execute(db);
-  for (const { queue } of queues) {
+  const where = sql`namespace = ${q.namespace} AND ts >= ${g.fromIso} AND ts < ${g.toIso}`;
+  const [ranked, total] = await Promise.all([
+    sql<{ queue: string; peak: number }>`
+      SELECT queue, max(waiting + active + delayed) AS peak FROM queue_depth WHERE ${where}
+      ORDER BY peak DESC, queue LIMIT ${limitOf(q.maxQueues)}`.execute(db),
+    sql<{ total: number }>`SELECT count_distinct(queue) AS total FROM queue_depth WHERE ${where}`.execute(db),
+  ]);
+  const list = keepBusiest(
+    ranked.rows.map((r) => r.queue),
+    total.rows[0]?.total ?? 0,
+    q.maxQueues,
+  );
+  out.truncatedQueues = list.truncated;
+  for (const queue of list.queues) {
     const { rows } = await sql<BucketRow>`
       SELECT ts, max(waiting) AS waiting, max(active) AS active, max(delayed) AS delayed, max(failed) AS failed
       FROM queue_depth
@@ -207,7 +250,7 @@ export async function depth(db: Kysely<Database>, q: SeriesQuery & { namespace: 
  */
 export async function redis(db: Kysely<Database>, q: SeriesQuery & { redis: string }): Promise<TimeSeries> {
   const g = grid(q);
-  const out: TimeSeries = { ts: g.ts, series: {} };
+  const out: TimeSeries = { ts: g.ts, series: {}, truncatedQueues: 0 };
   if (g.ts.length === 0) return out;
   const { rows } = await sql<BucketRow>`
     SELECT ts, avg(ops_per_sec) AS ops_per_sec, max(used_memory_bytes) AS used_memory_bytes,
@@ -234,7 +277,7 @@ export async function redis(db: Kysely<Database>, q: SeriesQuery & { redis: stri
  */
 export async function load(db: Kysely<Database>, q: SeriesQuery): Promise<TimeSeries> {
   const g = grid(q);
-  const out: TimeSeries = { ts: g.ts, series: {} };
+  const out: TimeSeries = { ts: g.ts, series: {}, truncatedQueues: 0 };
   if (g.ts.length === 0) return out;
   const { rows } = await sql<BucketRow>`
     SELECT ts, avg(requests) AS rps, max(vus) AS vus, max(p95_ms) AS p95, max(p99_ms) AS p99, avg(errors + timeouts + status_5xx) AS errors

@@ -1,0 +1,58 @@
+import { QUEUE_NAMES, ingestStream, queueKeys, type Config } from '@queuescope/contracts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { questdbClient } from '../support/questdb.js';
+
+/**
+ * What a fuzz file's requests could have stored, counted: QuestDB rows of its runs (its run-id
+ * prefix, or its marker in a run's name), Redis's ingest stream, and BullMQ's jobs and events
+ * streams of its namespace. Equal snapshots before and after a batch: nothing was stored.
+ */
+export interface StoreSnapshot {
+  runs: number;
+  jobEvents: number;
+  loadMetrics: number;
+  ingestStreamLength: number;
+  /** Per queue: BullMQ job counts by state, and its events stream's length. */
+  queues: Record<string, { jobs: Record<string, number>; eventsStreamLength: number }>;
+}
+
+export interface StoreProbe {
+  snapshot(): Promise<StoreSnapshot>;
+  close(): Promise<void>;
+}
+
+/** A probe for `config`'s namespace, counting rows whose run id starts with `runIdPrefix` or whose run name holds `marker`. */
+export async function storeProbe(config: Config, runIdPrefix: string, marker: string): Promise<StoreProbe> {
+  const db: pg.Client = await questdbClient(config);
+  const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  const queues = QUEUE_NAMES.map(
+    (name) => new Queue(name, { connection: redis, prefix: queueKeys(config.namespace, name).bullPrefix, skipMetasUpdate: true }),
+  );
+  const like = `${runIdPrefix}%`;
+  const count = async (sql: string, params: unknown[]): Promise<number> => (await db.query<{ n: number }>(sql, params)).rows[0]?.n ?? 0;
+  return {
+    async snapshot() {
+      // One pg client runs one query at a time.
+      const runs = await count(`SELECT count() AS n FROM runs WHERE id LIKE $1 OR name LIKE $2`, [like, `%${marker}%`]);
+      const jobEvents = await count(`SELECT count() AS n FROM job_events WHERE run_id LIKE $1`, [like]);
+      const loadMetrics = await count(`SELECT count() AS n FROM load_metrics WHERE run_id LIKE $1`, [like]);
+      const ingestStreamLength = await redis.xlen(ingestStream(config.namespace));
+      const perQueue: StoreSnapshot['queues'] = {};
+      for (const [i, name] of QUEUE_NAMES.entries()) {
+        const queue = queues[i]!;
+        perQueue[name] = {
+          jobs: await queue.getJobCounts(),
+          eventsStreamLength: await redis.xlen(queueKeys(config.namespace, name).events),
+        };
+      }
+      return { runs, jobEvents, loadMetrics, ingestStreamLength, queues: perQueue };
+    },
+    async close() {
+      for (const q of queues) await q.close().catch(() => undefined);
+      await redis.quit().catch(() => redis.disconnect());
+      await db.end().catch(() => undefined);
+    },
+  };
+}
