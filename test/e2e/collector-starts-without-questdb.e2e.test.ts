@@ -9,6 +9,7 @@
  * learn its ports and killed before the collector starts, so the collector meets a QuestDB that is
  * not there and, later, one that has none of its tables.
  */
+import type { IngestStatus } from '@queuescope/contracts';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openQueues, readTruth } from '../support/bullmq-truth.js';
@@ -18,13 +19,10 @@ import { acceptedCount, FAULT_ENV, runLoad, type LoadResult } from '../support/l
 import { freePort, spawnService, waitFor, waitForHttp, type ServiceProcess } from '../support/processes.js';
 import { PrivateQuestdb } from '../support/questdb-server.js';
 import { questdbClient } from '../support/questdb.js';
+import { ingestStatus, waitIngestDrained } from '../support/ingest.js';
 
 const JOBS = 300;
 const RATE = 100;
-
-interface IngestStatus {
-  totals: { pending: number; unread: number; eventsWritten: number };
-}
 
 describe('the collector starts without QuestDB, and catches up once it is there', () => {
   const runId = uniqueRunId('no-questdb');
@@ -65,7 +63,7 @@ describe('the collector starts without QuestDB, and catches up once it is there'
     await questdb?.destroy();
   });
 
-  const status = async (): Promise<IngestStatus> => (await fetch(`${collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
+  const status = (): Promise<IngestStatus> => ingestStatus(collectorUrl);
 
   it('comes up without QuestDB: healthz 200, readyz 503 naming QuestDB, read routes 503', async () => {
     collector = spawnService('collector', env);
@@ -108,14 +106,7 @@ describe('the collector starts without QuestDB, and catches up once it is there'
     const truth = await readTruth(bull.queues, runId);
     expect(truth.all).toHaveLength(acceptedCount(load));
     await expectExactlyOnce(db, { runId, truth, accepted: load.accepted, timeoutMs: 90_000 });
-    await waitFor(
-      'nothing pending or unread',
-      async () => {
-        const s = await status();
-        return s.totals.pending === 0 && s.totals.unread === 0;
-      },
-      30_000,
-    );
+    await waitIngestDrained(collectorUrl);
     // The read routes answer again.
     expect((await fetch(`${collectorUrl}/api/v1/runs`)).status).toBe(200);
   });

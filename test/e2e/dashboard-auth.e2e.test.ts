@@ -5,6 +5,7 @@
  * page receives frames and draws charts; opened without it, the page shows the token prompt instead
  * of failing silently, and the token typed there connects it; a wrong token is called refused.
  */
+import { FAST_QUEUES } from '../support/env.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -19,14 +20,6 @@ import { startStack, type TestStack } from '../support/stack.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = `qs/${randomBytes(16).toString('base64')}`;
 const PRODUCER_TOKEN = `pr-${randomBytes(16).toString('hex')}`;
-const FAST = {
-  QUEUE_PAYMENT_LATENCY: 'fixed:5',
-  QUEUE_NOTIFICATION_LATENCY: 'fixed:5',
-  QUEUE_WEBHOOK_LATENCY: 'fixed:5',
-  QUEUE_PAYMENT_FAILURE_RATE: '0',
-  QUEUE_NOTIFICATION_FAILURE_RATE: '0',
-  QUEUE_WEBHOOK_FAILURE_RATE: '0',
-};
 
 const ready = hasChromium() && existsSync(`${ROOT}web/dist/index.html`);
 const skipped = ready ? '' : ` — skipped: needs ${CHROMIUM} and a built dashboard (npm run build:web)`;
@@ -91,7 +84,10 @@ describe.skipIf(!ready)(`dashboard and load runner with QS_API_TOKEN${skipped}`,
   };
 
   beforeAll(async () => {
-    stack = await startStack({ ...FAST, QS_API_TOKEN: TOKEN, PRODUCER_API_TOKEN: PRODUCER_TOKEN, COLLECTOR_FLUSH_INTERVAL_MS: '500' }, 1);
+    stack = await startStack(
+      { ...FAST_QUEUES, QS_API_TOKEN: TOKEN, PRODUCER_API_TOKEN: PRODUCER_TOKEN, COLLECTOR_FLUSH_INTERVAL_MS: '500' },
+      1,
+    );
     browser = await launchChromium();
   });
 

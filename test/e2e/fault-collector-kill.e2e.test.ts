@@ -8,7 +8,7 @@
  * The moment is chosen by an HTTP relay in front of QuestDB (support/ilp-relay.ts) that kills the
  * collector while holding its write request. Exactly-once is then checked against BullMQ.
  */
-import { COLLECTOR_GROUP, QUEUE_NAMES, queueKeys } from '@queuescope/contracts';
+import { COLLECTOR_GROUP, QUEUE_NAMES, queueKeys, type IngestStatus } from '@queuescope/contracts';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,14 +20,10 @@ import { acceptedCount, FAULT_ENV, runLoad, type LoadResult } from '../support/l
 import { spawnService, waitFor, waitForHttp, type ServiceProcess } from '../support/processes.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { ingestStatus, waitIngestDrained } from '../support/ingest.js';
 
 const JOBS = 2400;
 const RATE = 150;
-
-interface IngestStatus {
-  streams: { streamKey: string; entriesReclaimed: number; pending: number; unread: number; owned: boolean }[];
-  totals: { pending: number; unread: number };
-}
 
 describe('fault: collector SIGKILLed before its QuestDB write, and after it before the ack', () => {
   const runId = uniqueRunId('fault-collector');
@@ -76,8 +72,7 @@ describe('fault: collector SIGKILLed before its QuestDB write, and after it befo
     await waitWalApplied(db);
     return Number((await db.query<{ n: number }>(`SELECT count() AS n FROM job_events WHERE run_id = $1`, [runId])).rows[0]?.n ?? 0);
   };
-  const status = async (): Promise<IngestStatus> =>
-    (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
+  const status = (): Promise<IngestStatus> => ingestStatus(stack.collectorUrl);
   /** `promise`, or a failure naming `what` after `ms`. */
   const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
@@ -145,13 +140,6 @@ describe('fault: collector SIGKILLed before its QuestDB write, and after it befo
     await waitAllFinished(bull.queues.values(), JOBS);
     const truth = await readTruth(bull.queues, runId);
     await expectExactlyOnce(db, { runId, truth, accepted: load.accepted });
-    await waitFor(
-      'nothing pending or unread',
-      async () => {
-        const s = await status();
-        return s.totals.pending === 0 && s.totals.unread === 0;
-      },
-      30_000,
-    );
+    await waitIngestDrained(stack.collectorUrl);
   });
 });

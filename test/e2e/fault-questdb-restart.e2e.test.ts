@@ -6,6 +6,7 @@
  * running (same process) and its read routes answer 503 naming QuestDB (issue 10: never 500, and
  * never the driver's text with QuestDB's address).
  */
+import type { IngestStatus } from '@queuescope/contracts';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openQueues, readTruth } from '../support/bullmq-truth.js';
@@ -16,14 +17,11 @@ import { waitFor } from '../support/processes.js';
 import { PrivateQuestdb } from '../support/questdb-server.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { ingestStatus, waitIngestDrained } from '../support/ingest.js';
 
 const JOBS = 1800;
 const RATE = 150;
 const DOWN_MS = 4000;
-
-interface IngestStatus {
-  totals: { pending: number; unread: number; eventsWritten: number };
-}
 
 describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
   const runId = uniqueRunId('fault-questdb');
@@ -47,8 +45,7 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     await questdb?.destroy();
   });
 
-  const status = async (): Promise<IngestStatus> =>
-    (await fetch(`${stack.collectorUrl}/api/v1/ingest/status`)).json() as Promise<IngestStatus>;
+  const status = (): Promise<IngestStatus> => ingestStatus(stack.collectorUrl);
 
   /** Every read route that needs QuestDB, with what it answered now. */
   const readRoutes = async (): Promise<{ url: string; status: number; body: string; ms: number }[]> =>
@@ -120,13 +117,6 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     await waitAllFinished(bull.queues.values(), JOBS);
     const truth = await readTruth(bull.queues, runId);
     await expectExactlyOnce(db, { runId, truth, accepted: load.accepted, timeoutMs: 90_000 });
-    await waitFor(
-      'nothing pending or unread',
-      async () => {
-        const s = await status();
-        return s.totals.pending === 0 && s.totals.unread === 0;
-      },
-      30_000,
-    );
+    await waitIngestDrained(stack.collectorUrl);
   });
 });

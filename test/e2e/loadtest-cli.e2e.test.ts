@@ -2,20 +2,13 @@
  * Issue 4: `npm run loadtest` exits 0 on a healthy run and non-zero when a queue breaches its SLO
  * on purpose (the webhook handler made slower than its p95 target through config).
  */
+import { FAST_QUEUES } from '../support/env.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../support/stack.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FAST = {
-  QUEUE_PAYMENT_LATENCY: 'fixed:5',
-  QUEUE_NOTIFICATION_LATENCY: 'fixed:5',
-  QUEUE_WEBHOOK_LATENCY: 'fixed:5',
-  QUEUE_PAYMENT_FAILURE_RATE: '0',
-  QUEUE_NOTIFICATION_FAILURE_RATE: '0',
-  QUEUE_WEBHOOK_FAILURE_RATE: '0',
-};
 
 function runCli(stack: TestStack): Promise<{ code: number; out: string }> {
   const child = spawn(
@@ -51,7 +44,7 @@ describe('npm run loadtest', () => {
   });
 
   it('exits 0 on a healthy run and prints the summary with the dashboard URL', async () => {
-    stack = await startStack(FAST, 1);
+    stack = await startStack(FAST_QUEUES, 1);
     const { code, out } = await runCli(stack);
     expect(out).toMatch(/SLO verdict: ✔ pass/);
     expect(out).toMatch(/client \(HTTP\)/);
@@ -61,7 +54,7 @@ describe('npm run loadtest', () => {
 
   it('exits 1 when a queue is made slower than its SLO', async () => {
     // webhook p95 target is 1000 ms; a 1500 ms handler breaches it on every job.
-    stack = await startStack({ ...FAST, QUEUE_WEBHOOK_LATENCY: 'fixed:1500', QUEUE_WEBHOOK_CONCURRENCY: '20' }, 1);
+    stack = await startStack({ ...FAST_QUEUES, QUEUE_WEBHOOK_LATENCY: 'fixed:1500', QUEUE_WEBHOOK_CONCURRENCY: '20' }, 1);
     const { code, out } = await runCli(stack);
     expect(out).toMatch(/SLO verdict: ✖ FAIL/);
     expect(out).toMatch(/webhook[^\n]*✖ FAIL/);

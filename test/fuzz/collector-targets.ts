@@ -17,6 +17,8 @@ import {
 import fc, { type Arbitrary } from 'fast-check';
 import { hostileString } from './arbitraries.js';
 import { encodeSegment, type FuzzTarget } from './requests.js';
+import collectorApp from '../../services/collector/src/app.js';
+import { FuzzApp, type fuzzConfig } from './harness.js';
 
 /** Where the dashboard is built; `/` answers a self-reloading 503 page while it is not (plugins/dashboard.ts). */
 const DASHBOARD_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -144,4 +146,18 @@ export function collectorTargets(marker: string): readonly FuzzTarget[] {
     { method: 'GET', url: '/favicon.ico', mode: 'open' },
     { method: 'GET', url: '/*', mode: 'reject', wildcard: missingFile(marker) },
   ];
+}
+
+/** The collector app the fuzz files drive: in-process, no samplers (they register no route, and their per-second work would only slow the fuzzing on 2 cores). */
+export function buildCollectorFuzzApp(fuzz: ReturnType<typeof fuzzConfig>): Promise<FuzzApp> {
+  const { config, collectorToken, runIdPrefix } = fuzz;
+  return FuzzApp.build({
+    plugin: collectorApp,
+    pluginOptions: { config, samplers: false },
+    serverOptions: { requestTimeout: 30_000 },
+    config,
+    token: collectorToken,
+    runIdPrefix,
+    authProbe: { method: 'POST', url: `/api/v1/runs/${runIdPrefix}probe/finish` },
+  });
 }

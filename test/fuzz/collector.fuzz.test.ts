@@ -5,30 +5,21 @@
  * or job appears. The live WebSocket's upgrades and messages: live-ws.fuzz.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import app from '../../services/collector/src/app.js';
-import { collectorTargets } from './collector-targets.js';
+import { buildCollectorFuzzApp, collectorTargets } from './collector-targets.js';
 import { FuzzApp, NUM_RUNS, fuzzConfig, printTally } from './harness.js';
 
-const { config, collectorToken, runIdPrefix } = fuzzConfig({
+const fuzzed = fuzzConfig({
   // Validation is what is fuzzed here, not the live limits (their own tests cover those).
   COLLECTOR_WS_MAX_SUBSCRIBES_PER_MINUTE: '1000000',
 });
+const { config } = fuzzed;
 
 const COLLECTOR_TARGETS = collectorTargets(config.namespace);
 
 describe(`fuzz: collector HTTP routes, ${NUM_RUNS} hostile requests per route`, () => {
   let fuzz: FuzzApp;
   beforeAll(async () => {
-    fuzz = await FuzzApp.build({
-      plugin: app,
-      // No samplers: they register no route, and their per-second work would only slow the fuzzing on 2 cores.
-      pluginOptions: { config, samplers: false },
-      serverOptions: { requestTimeout: 30_000 },
-      config,
-      token: collectorToken,
-      runIdPrefix,
-      authProbe: { method: 'POST', url: `/api/v1/runs/${runIdPrefix}probe/finish` },
-    });
+    fuzz = await buildCollectorFuzzApp(fuzzed);
     await fuzz.takeBaseline();
   });
   afterAll(async () => {

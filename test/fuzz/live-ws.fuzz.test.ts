@@ -15,15 +15,16 @@ import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import app from '../../services/collector/src/app.js';
 import { brokenObjectWithWhy, deepNesting, hostileString, toJsonText, wrongType, type JsonSchema } from './arbitraries.js';
 import { FuzzApp, NUM_RUNS, REQUEST_DEADLINE_MS, bounded, fuzzConfig, printTally, record } from './harness.js';
 import { encodeSegment, wrongAuthorization } from './requests.js';
+import { buildCollectorFuzzApp } from './collector-targets.js';
 
-const { config, collectorToken, runIdPrefix } = fuzzConfig({
+const fuzzed = fuzzConfig({
   // Validation is fuzzed here, not the subscribe rate limit: every fuzz message counts against it.
   COLLECTOR_WS_MAX_SUBSCRIBES_PER_MINUTE: '1000000',
 });
+const { config, collectorToken, runIdPrefix } = fuzzed;
 const LIVE = '/api/v1/live';
 /** The socket's `maxPayload` (services/collector/src/app.ts): a bigger frame closes the socket with 1009. */
 const MAX_PAYLOAD = 64 * 1024;
@@ -262,15 +263,7 @@ describe(`fuzz: live WebSocket, ${NUM_RUNS} hostile handshakes and ${NUM_RUNS} h
   let fuzz: FuzzApp;
   let enforced: { token: boolean; origin: boolean };
   beforeAll(async () => {
-    fuzz = await FuzzApp.build({
-      plugin: app,
-      pluginOptions: { config, samplers: false },
-      serverOptions: { requestTimeout: 30_000 },
-      config,
-      token: collectorToken,
-      runIdPrefix,
-      authProbe: { method: 'POST', url: `/api/v1/runs/${runIdPrefix}probe/finish` },
-    });
+    fuzz = await buildCollectorFuzzApp(fuzzed);
     // Plain HTTP to the route: 401 without a token where enforced, 403 from a foreign origin where checked, else 404.
     const noToken = await fuzz.app.inject({ method: 'GET', url: LIVE });
     const foreign = await fuzz.app.inject({

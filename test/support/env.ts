@@ -20,3 +20,13 @@ export function testConfig(overrides: Record<string, string> = {}): { config: Co
 export function uniqueRunId(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
 }
+
+/** Queue profiles for tests that want every job done at once and none failing: 5 ms handlers, no failures. */
+export const FAST_QUEUES: Record<string, string> = {
+  QUEUE_PAYMENT_LATENCY: 'fixed:5',
+  QUEUE_NOTIFICATION_LATENCY: 'fixed:5',
+  QUEUE_WEBHOOK_LATENCY: 'fixed:5',
+  QUEUE_PAYMENT_FAILURE_RATE: '0',
+  QUEUE_NOTIFICATION_FAILURE_RATE: '0',
+  QUEUE_WEBHOOK_FAILURE_RATE: '0',
+};

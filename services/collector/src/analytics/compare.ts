@@ -19,6 +19,7 @@ import type { Database } from '../db/database.js';
 import { percentileIntervals, sampleSizes, type PercentileSpec, type SampleSizes } from '../db/queries/compare.js';
 import type { DurationColumn } from '../db/queries/durations.js';
 import { runWindow, summarize } from './summary.js';
+import { probit } from 'simple-statistics';
 
 /**
  * How two runs are compared, metric by metric (also returned as `rule` in every response).
@@ -30,7 +31,11 @@ import { runWindow, summarize } from './summary.js';
  *   A change is significant when the two intervals do not overlap, |Δ%| ≥ minEffectPct and both
  *   runs have at least minSamples values.
  * - Rates (retry rate = retries / attempts, failure rate = failed / finished jobs): two-proportion
- *   z-test on the counts (pooled), significant when |z| ≥ 1.96 and |Δ%| ≥ minEffectPct.
+ *   z-test on the counts (pooled), significant when |z| ≥ z* and |Δ%| ≥ minEffectPct, where z* is
+ *   Bonferroni-corrected over the m rate tests of the comparison (two per queue): the chance that
+ *   any of them is called on identical runs stays 5 % (z* = Φ⁻¹(1 − 0.05/(2m)): 2.24 for one queue,
+ *   2.63 for three), instead of growing with the number of queues (an A/A pair of three queues
+ *   at 1.96 called a retry rate of 4/204 vs 14/214 "worse").
  * - Throughput, stalled attempts and peak waiting depth have no sampling distribution here:
  *   significant when |Δ%| ≥ minEffectPct.
  *
@@ -50,7 +55,8 @@ export const COMPARE_RULE =
   'Percentiles (latency p50/p95/p99, wait p95, run p95): per run a distribution-free ~95 % confidence interval from order statistics, ' +
   '[approx_percentile(v, q_lo, 3), approx_percentile(v, q_hi, 3)] with q_lo/hi = q ∓ 1.96·sqrt(q(1−q)/n) clamped to [0, 1], computed by SQL; ' +
   'significant when the intervals do not overlap AND |deltaPct| ≥ minEffectPct AND both runs have ≥ minSamples values. ' +
-  'Rates (retry rate = retries/attempts, failure rate = failed/finished): pooled two-proportion z-test on the counts, significant when |z| ≥ 1.96 AND |deltaPct| ≥ minEffectPct. ' +
+  'Rates (retry rate = retries/attempts, failure rate = failed/finished): pooled two-proportion z-test on the counts, significant when |z| ≥ z* AND |deltaPct| ≥ minEffectPct, ' +
+  'z* Bonferroni-corrected over the m rate tests of the comparison (two per queue): z* = Φ⁻¹(1 − 0.05/(2m)), so identical runs see any rate called with 5 % chance at most. ' +
   'Throughput, stalled and peak waiting depth (no sampling distribution): significant when |deltaPct| ≥ minEffectPct. ' +
   "Practical threshold, also required: durations |delta| ≥ 5 % of the queue's SLO target (p95 target; p99 target for latency p99); " +
   "failure rate |delta| ≥ 20 % of the SLO error-rate budget; retry rate |delta| ≥ 1 percentage point; stalled and peak waiting |delta| ≥ 10 jobs; throughput |delta| ≥ 25 % of run a's; no duration or failure-rate threshold for queues without an SLO. " +
@@ -59,6 +65,14 @@ export const COMPARE_RULE =
 
 /** z of a two-sided 95 % interval or test. */
 export const Z95 = 1.96;
+
+/** Family-wise error rate of a comparison's rate tests. */
+const RATE_FWER = 0.05;
+
+/** z* of each of `tests` two-sided rate tests so that all of them together keep {@link RATE_FWER} (Bonferroni). */
+export function rateZCritical(tests: number): number {
+  return probit(1 - RATE_FWER / (2 * Math.max(1, tests)));
+}
 
 /** Share of a queue's SLO target a duration must move by to matter (see {@link COMPARE_RULE}). */
 export const SLO_SHARE = 0.05;
@@ -234,6 +248,7 @@ function compareProportion(
   b: QueueSummary | null,
   opts: CompareOptions,
   slo: SloTarget | null,
+  zCritical: number,
 ): MetricComparison {
   const counts = (s: QueueSummary | null): { events: number; total: number } | null => {
     if (!s) return null;
@@ -247,7 +262,7 @@ function compareProportion(
     value(a),
     value(b),
     { kind: 'proportion', a: ca, b: cb, z },
-    () => (z === null || Math.abs(z) < Z95 ? `|z| ${z === null ? 'undefined' : fmt(Math.abs(z))} < ${Z95}` : null),
+    () => (z === null || Math.abs(z) < zCritical ? `|z| ${z === null ? 'undefined' : fmt(Math.abs(z))} < ${fmt(zCritical)}` : null),
     opts,
     slo,
   );
@@ -269,7 +284,14 @@ function compareEffect(
 }
 
 /** Compare one queue of two runs, metric by metric, by {@link COMPARE_RULE}. Pure. */
-export function compareQueue(queue: string, a: QueueSide | null, b: QueueSide | null, opts: CompareOptions): QueueComparison {
+/** One queue's metrics; `zRate` is the rate tests' critical z ({@link rateZCritical} of the whole comparison). */
+export function compareQueue(
+  queue: string,
+  a: QueueSide | null,
+  b: QueueSide | null,
+  opts: CompareOptions,
+  zRate = rateZCritical(2),
+): QueueComparison {
   const [sa, sb] = [a?.summary ?? null, b?.summary ?? null];
   // The SLO the queue is judged by now (run b), else the one run a had.
   const slo = sb?.slo.target ?? sa?.slo.target ?? null;
@@ -278,8 +300,8 @@ export function compareQueue(queue: string, a: QueueSide | null, b: QueueSide | 
     metrics[m] = comparePercentile(m, a?.percentiles[m] ?? null, b?.percentiles[m] ?? null, opts, slo);
   }
   metrics.throughput_per_s = compareEffect('throughput_per_s', sa, sb, opts, slo);
-  metrics.retry_rate = compareProportion('retry_rate', sa, sb, opts, slo);
-  metrics.failure_rate = compareProportion('failure_rate', sa, sb, opts, slo);
+  metrics.retry_rate = compareProportion('retry_rate', sa, sb, opts, slo, zRate);
+  metrics.failure_rate = compareProportion('failure_rate', sa, sb, opts, slo, zRate);
   metrics.stalled = compareEffect('stalled', sa, sb, opts, slo);
   metrics.peak_waiting = compareEffect('peak_waiting', sa, sb, opts, slo);
   return { queue, a: sa, b: sb, metrics };
@@ -297,12 +319,13 @@ export function compareSides(a: RunSide, b: RunSide, opts: CompareOptions, only?
   };
   const names = [...new Set([...a.summary.queues, ...b.summary.queues].map((q) => q.queue))].sort();
   const shown = only ? names.filter((q) => only.has(q)) : names;
+  const zRate = rateZCritical(2 * shown.length);
   return {
     rule: COMPARE_RULE,
     options: { ...opts },
     a: { run: a.summary.run, verdict: a.summary.verdict },
     b: { run: b.summary.run, verdict: b.summary.verdict },
-    queues: shown.map((queue) => compareQueue(queue, side(a, queue), side(b, queue), opts)),
+    queues: shown.map((queue) => compareQueue(queue, side(a, queue), side(b, queue), opts, zRate)),
     truncatedQueues: names.length - shown.length,
   };
 }

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  rateZCritical,
   compareSides,
   DEFAULT_COMPARE_OPTIONS,
   loadSide,
@@ -122,6 +123,20 @@ describe('compare analytics on real SQL results', () => {
     const z = twoProportionZ(0, 300, 2, 300)!;
     expect(Math.abs(z)).toBeLessThan(1.96);
     expect(email.failure_rate.test).toMatchObject({ kind: 'proportion', z });
+  });
+
+  it('keeps the rate tests of a comparison at a 5 % family-wise error (Bonferroni): z 2.3 is called alone, not among four queues', () => {
+    expect(rateZCritical(1)).toBeCloseTo(1.96, 2);
+    expect(rateZCritical(2)).toBeCloseTo(2.24, 2);
+    expect(rateZCritical(8)).toBeCloseTo(2.73, 2);
+    // The A/A pair that read "worse" at 1.96: 4 retries of 204 attempts vs 14 of 214.
+    const z = Math.abs(twoProportionZ(4, 204, 14, 214)!);
+    expect(z).toBeGreaterThan(rateZCritical(1));
+    expect(z).toBeLessThan(rateZCritical(8));
+    // This comparison has four queues (eight rate tests): each is held to that z*.
+    const cmp = compareSides(sides.a, sides.b, DEFAULT_COMPARE_OPTIONS);
+    const reason = cmp.queues.find((q) => q.queue === 'email')!.metrics.failure_rate.reason;
+    expect(reason).toContain(`< ${rateZCritical(8).toPrecision(3)}`);
   });
 
   it('needs the minimum effect and enough samples, not only disjoint intervals', () => {

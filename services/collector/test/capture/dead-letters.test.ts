@@ -17,6 +17,7 @@ import { testConfig, uniqueRunId } from '../../../../test/support/env.js';
 import { spawnScript } from '../../../../test/support/processes.js';
 import { pollQuery, questdbClient } from '../../../../test/support/questdb.js';
 import { build } from '../helper.js';
+import { sample } from '../../../../test/support/prometheus.js';
 
 const MARKER = `refuse-${Date.now()}`;
 const REFUSAL = 'cast error from protocol type: FLOAT to column type: INT, column: attempt';
@@ -53,17 +54,6 @@ class RefusingRelay {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/** Value of the sample `name` whose labels include `labels`; undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
-  }
-  return undefined;
 }
 
 describe('dead letters: counted, listed and replayed', () => {
@@ -164,9 +154,10 @@ describe('dead letters: counted, listed and replayed', () => {
       reason: 'field e is not JSON',
       fields: ['v', '1', 'e', '{not json'],
     });
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(sample(metrics, 'queuescope_dead_letters', { stream: ingest })).toBe(2);
-    expect(sample(metrics, 'queuescope_dead_letters_moved_total', { kind: 'malformed' })).toBe(1);
+    // The gauge is sampled (Redis XLEN), so it may trail the listing by a sampling interval.
+    const metrics = async (): Promise<string> => (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    await expect.poll(async () => sample(await metrics(), 'queuescope_dead_letters', { stream: ingest }), { timeout: 10_000 }).toBe(2);
+    expect(sample(await metrics(), 'queuescope_dead_letters_moved_total', { kind: 'malformed' })).toBe(1);
   });
 
   it('lists at most `limit` entries, and refuses a limit out of bounds naming it', async () => {

@@ -21,6 +21,7 @@ import { waitFor } from '../../../../test/support/processes.js';
 import { pollQuery, questdbClient } from '../../../../test/support/questdb.js';
 import app from '../../src/app.js';
 import { LIVE_PATH, TOKEN_COOKIE, TOKEN_PROTOCOL_PREFIX } from '../../src/plugins/auth.js';
+import { CLIENT_SUMMARY } from './run-fixture.js';
 
 /** With `/`, `+` and `=`: characters a subprotocol may not carry raw. */
 const TOKEN = `tok/${randomBytes(12).toString('hex')}+x=`;
@@ -117,18 +118,7 @@ const second = (ts: number) => ({
   p99Ms: 3,
   maxMs: 4,
 });
-const clientSummary = {
-  source: 'builtin',
-  requests: 10,
-  accepted: 10,
-  errors: 0,
-  timeouts: 0,
-  reqPerSec: 5,
-  p50Ms: 1,
-  p95Ms: 2,
-  p99Ms: 3,
-  maxMs: 4,
-};
+const clientSummary = CLIENT_SUMMARY;
 
 describe('collector with QS_API_TOKEN', () => {
   const { config } = testConfig({ QS_API_TOKEN: TOKEN, QS_ALLOWED_ORIGINS: 'https://dash.example.com' });
@@ -312,12 +302,8 @@ describe('collector with QS_API_TOKEN', () => {
 describe('collector without QS_API_TOKEN', () => {
   const { config } = testConfig({ QS_API_TOKEN: '' });
   let c: Built;
-  beforeAll(async () => {
-    c = await start(config);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-  });
+  beforeAll(async () => void (c = await start(config)));
+  afterAll(() => c?.app.close());
 
   it('write routes and the live WebSocket work without a token, as before', async () => {
     const created = await c.app.inject({ method: 'POST', url: '/api/v1/runs', payload: { name: 'open' } });

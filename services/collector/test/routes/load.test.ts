@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../../test/support/env.js';
 import { pollQuery, questdbClient } from '../../../../test/support/questdb.js';
 import { build } from '../helper.js';
+import { CLIENT_SUMMARY } from './run-fixture.js';
 
 const { config } = testConfig();
 
@@ -121,18 +122,7 @@ describe('client-side load of a run', () => {
   });
 
   it('client summary: a non-finite or unbounded value is a 400 naming the field, and the stored summary stays readable', async () => {
-    const valid = {
-      source: 'builtin',
-      requests: 10,
-      accepted: 10,
-      errors: 0,
-      timeouts: 0,
-      reqPerSec: 5,
-      p50Ms: 1,
-      p95Ms: 2,
-      p99Ms: 3,
-      maxMs: 4,
-    };
+    const valid = CLIENT_SUMMARY;
     const stored = await app.inject({ method: 'POST', url: `/api/v1/runs/${runId}/client-summary`, payload: valid });
     expect(stored.statusCode).toBe(200);
     const raw = (field: string, text: string) =>

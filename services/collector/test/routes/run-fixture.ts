@@ -39,3 +39,17 @@ export const FAILING: Omit<JobSeries, 'startMs' | 'stepMs'> = {
   failError: `'downstream 503'`,
   retried: 10,
 };
+
+/** A valid `ClientSummary` (`POST /api/v1/runs/:id/client-summary`). */
+export const CLIENT_SUMMARY = {
+  source: 'builtin',
+  requests: 10,
+  accepted: 10,
+  errors: 0,
+  timeouts: 0,
+  reqPerSec: 5,
+  p50Ms: 1,
+  p95Ms: 2,
+  p99Ms: 3,
+  maxMs: 4,
+};

@@ -70,12 +70,8 @@ describe('producer with PRODUCER_API_TOKEN', () => {
   const post = (url: string, headers: Record<string, string>, body: object) =>
     p.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
 
-  beforeAll(async () => {
-    p = await start(config);
-  });
-  afterAll(async () => {
-    await p?.app.close();
-  });
+  beforeAll(async () => void (p = await start(config)));
+  afterAll(() => p?.app.close());
 
   it('has the four known write routes', () => {
     expect(writes().map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(Object.keys(VALID)));
@@ -124,12 +120,8 @@ describe('producer with PRODUCER_API_TOKEN', () => {
 describe('producer without PRODUCER_API_TOKEN', () => {
   const { config } = testConfig({ PRODUCER_API_TOKEN: '' });
   let p: Built;
-  beforeAll(async () => {
-    p = await start(config);
-  });
-  afterAll(async () => {
-    await p?.app.close();
-  });
+  beforeAll(async () => void (p = await start(config)));
+  afterAll(() => p?.app.close());
 
   it('enqueues without a token, as before', async () => {
     const before = await jobCount(config);
