@@ -7,6 +7,19 @@ export interface Config {
   /** Prefix of every Redis key (`{<namespace>:<queue>}`); tests use a unique one each. */
   namespace: string;
   redisUrl: string;
+  /**
+   * `REDIS_CLUSTER_NODES`: seed nodes (`host:port`) of a Redis Cluster; when set, every process uses
+   * an ioredis `Cluster` client on them instead of `redisUrl`. Empty: one Redis at `redisUrl`.
+   */
+  redisClusterNodes: { host: string; port: number }[];
+  /**
+   * `REDIS_WAIT_REPLICAS`: replicas that must acknowledge a job's write (Redis `WAIT`) before the
+   * producer answers 202; 0 = do not wait. Replication is asynchronous: without it, a job a master
+   * acknowledged can vanish in a failover.
+   */
+  redisWaitReplicas: number;
+  /** `REDIS_WAIT_TIMEOUT_MS`: longest the producer waits for those replicas before answering 503, ms. */
+  redisWaitTimeoutMs: number;
   questdb: {
     /** `host:port` of QuestDB's HTTP server (REST, ILP over HTTP, /ping). */
     http: string;
@@ -215,6 +228,9 @@ const QUEUE_FIELDS = ['CONCURRENCY', 'ATTEMPTS', 'BACKOFF', 'LATENCY', 'FAILURE_
 export const CONFIG_VARIABLES: readonly string[] = [
   'QS_NAMESPACE',
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_WAIT_REPLICAS',
+  'REDIS_WAIT_TIMEOUT_MS',
   'QUESTDB_HTTP',
   'QUESTDB_PG',
   'QUESTDB_PG_USER',
@@ -321,6 +337,13 @@ export function parseConfig(env: Env): Config {
   return {
     namespace: read(env, 'QS_NAMESPACE', Namespace, 'qs'),
     redisUrl: read(env, 'REDIS_URL', Type.String({ pattern: '^rediss?://' }), 'redis://127.0.0.1:6379'),
+    redisClusterNodes: read(env, 'REDIS_CLUSTER_NODES', Type.String(), '')
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '')
+      .map((n) => splitHostPort('REDIS_CLUSTER_NODES', n)),
+    redisWaitReplicas: read(env, 'REDIS_WAIT_REPLICAS', Type.Integer({ minimum: 0, maximum: 16 }), 0),
+    redisWaitTimeoutMs: read(env, 'REDIS_WAIT_TIMEOUT_MS', Ms(10, 60_000), 2000),
     questdb: {
       http,
       pg: {
