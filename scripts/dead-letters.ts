@@ -8,6 +8,7 @@
  */
 import { deadLetterKey, ingestStream, parseConfig } from '@queuescope/contracts';
 import { Command, InvalidArgumentError } from 'commander';
+import { createRedis } from '@queuescope/service-kit';
 import { Redis } from 'ioredis';
 import { listDeadLetters, MAX_LIST, replayDeadLetters } from '../services/collector/src/capture/dead-letters.js';
 import { discoverSources, fixedSources } from '../services/collector/src/capture/discovery.js';
@@ -30,7 +31,12 @@ const program = new Command('dead-letters')
 const opts = program.opts<{ replay: boolean; stream?: string; limit: number }>();
 
 const config = parseConfig(process.env);
-const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+// A one-shot command: one try per command. On a Cluster the client must follow redirections and
+// failovers, so it keeps the collector's reconnects (REDIS_CLUSTER_NODES, packages/service-kit/src/redis.ts).
+const redis =
+  config.redisClusterNodes.length > 0
+    ? createRedis(config, 'collector', { maxRetriesPerRequest: 1, connectTimeout: 5000 })
+    : new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
 redis.on('error', () => undefined);
 
 try {

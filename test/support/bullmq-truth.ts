@@ -1,4 +1,5 @@
 import { QUEUE_NAMES, queueKeys, type Config, type EventType, type QueueName } from '@queuescope/contracts';
+import { createRedis } from '@queuescope/service-kit';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -26,18 +27,28 @@ export interface OpenQueues<Q extends string = string> {
   close: () => Promise<void>;
 }
 
-/** The test's read-only view of the queues; `skipMetasUpdate` leaves the producer's `streams.events.maxLen` in place. */
+/**
+ * The test's read-only view of the queues; `skipMetasUpdate` leaves the producer's `streams.events.maxLen`
+ * in place. On the config's Redis Cluster when it names one.
+ */
 export function openQueues(config: Config): OpenQueues<QueueName> {
-  return openPlainQueues(config.redisUrl, (q) => queueKeys(config.namespace, q).bullPrefix, QUEUE_NAMES);
+  return openPlainQueues(
+    config.redisClusterNodes.length > 0 ? config : config.redisUrl,
+    (q) => queueKeys(config.namespace, q).bullPrefix,
+    QUEUE_NAMES,
+  );
 }
 
-/** Read-only views of any BullMQ app's queues (`prefix` per queue name), leaving their meta untouched. */
+/**
+ * Read-only views of any BullMQ app's queues (`prefix` per queue name), leaving their meta untouched:
+ * on the Redis at a URL, or on what a config names (one Redis or a Cluster).
+ */
 export function openPlainQueues<Q extends string>(
-  redisUrl: string,
+  redis: string | Config,
   prefix: string | ((queue: Q) => string),
   names: readonly Q[],
 ): OpenQueues<Q> {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = typeof redis === 'string' ? new Redis(redis, { maxRetriesPerRequest: null }) : createRedis(redis, 'worker');
   connection.on('error', () => undefined);
   const prefixOf = typeof prefix === 'string' ? () => prefix : prefix;
   const queues = new Map(names.map((q) => [q, new Queue(q, { connection, prefix: prefixOf(q), skipMetasUpdate: true })] as const));

@@ -17,3 +17,15 @@ export { default as errorHandler, validationMessage, type ErrorHandlerOptions } 
 export { loggerOptions, REDACTED_PATHS, type LoggerOptions } from './logger.js';
 export { runServer, runService, type RunServerOptions, type RunServiceOptions } from './run-server.js';
 export { TimeoutError, withTimeout, withTimeoutOr } from './timeout.js';
+export {
+  closeRedis,
+  createRedis,
+  duplicateRedis,
+  isCluster,
+  keySlot,
+  masters,
+  nodeAddress,
+  nodeForKey,
+  waitForReplicas,
+  type RedisClient,
+} from './redis.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { connectionFor, queueKeys, type Config, type JobData, type QueueName } from '@queuescope/contracts';
+import { queueKeys, type Config, type JobData, type QueueName } from '@queuescope/contracts';
+import { closeRedis, createRedis, type RedisClient } from '@queuescope/service-kit';
 import { Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { simulateWork } from './handlers/simulate.js';
 
@@ -27,11 +27,11 @@ export async function startWorkers(config: Config, deps: WorkerDeps): Promise<Ru
   const log = deps.log;
   const handler = deps.handler ?? ((queue: QueueName) => simulateWork(config.queues[queue]));
   const workers: Worker[] = [];
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   for (const queue of config.worker.queues) {
     const qlog = log.child({ queue });
-    const connection = new Redis(config.redisUrl, connectionFor('worker'));
-    connection.on('error', (err) => qlog.warn({ err: err.message }, 'redis error'));
+    const connection = createRedis(config, 'worker');
+    connection.on('error', (err: Error) => qlog.warn({ err: err.message }, 'redis error'));
     connections.push(connection);
     const worker = new Worker<JobData>(queue, (job) => handler(queue, job), {
       name: id,
@@ -53,7 +53,7 @@ export async function startWorkers(config: Config, deps: WorkerDeps): Promise<Ru
     closing ??= (async () => {
       // Order (STYLE R8): finish active jobs, then close Redis; each step runs even if one failed.
       for (const w of workers) await w.close().catch((err: unknown) => log.error({ err }, 'worker close failed'));
-      for (const c of connections) await c.quit().catch(() => c.disconnect());
+      for (const c of connections) await closeRedis(c);
     })();
     return closing;
   };

@@ -1,5 +1,5 @@
 import { STREAM_FORMAT_VERSION, deadLetterKey, encodeEntry, type JobEvent } from '@queuescope/contracts';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '@queuescope/service-kit';
 import type { RowSource } from '../db/schema.js';
 
 /**
@@ -75,8 +75,15 @@ export function parseDeadLetter(stream: string, id: string, flat: readonly strin
   };
 }
 
-/** Entries in each stream's dead-letter stream (one pipelined XLEN each), by captured stream key. */
-export async function deadLetterCounts(redis: Redis, streams: readonly string[]): Promise<Map<string, number>> {
+/**
+ * Entries in each stream's dead-letter stream (one pipelined XLEN each), by captured stream key. On a
+ * Cluster the streams live in different slots, which one pipeline may not span: one XLEN each.
+ */
+export async function deadLetterCounts(redis: RedisClient, streams: readonly string[]): Promise<Map<string, number>> {
+  if (isCluster(redis)) {
+    const lengths = await Promise.all(streams.map((s) => redis.xlen(deadLetterKey(s))));
+    return new Map(streams.map((s, i) => [s, lengths[i]!]));
+  }
   const pipeline = redis.pipeline();
   for (const s of streams) pipeline.xlen(deadLetterKey(s));
   const results = (await pipeline.exec()) ?? [];
@@ -91,7 +98,7 @@ export async function deadLetterCounts(redis: Redis, streams: readonly string[])
 
 /** Dead letters of `streams`, oldest first per stream, at most `limit` in all. */
 export async function listDeadLetters(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   limit: number,
 ): Promise<{ total: number; streams: { stream: string; deadLetters: number }[]; entries: DeadLetter[] }> {
@@ -128,7 +135,7 @@ export interface ReplayResult {
  * the dead-letter stream, one entry at a time, in order. `onEntry` sees each one replayed.
  */
 export async function replayDeadLetters(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   ingestKey: string,
   onEntry: (letter: DeadLetter, target: string) => void = () => undefined,

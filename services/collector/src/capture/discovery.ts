@@ -1,5 +1,5 @@
 import { QUEUE_NAMES, bullmqKeys, ingestStream, queueKeys, type Config } from '@queuescope/contracts';
-import type { Redis } from 'ioredis';
+import { masters, type RedisClient } from '@queuescope/service-kit';
 import type { SourceSpec } from './stream-source.js';
 
 /** A BullMQ queue's stream as a capture source. */
@@ -24,22 +24,24 @@ const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');
 /**
  * Every queue under each `prefix:*` of COLLECTOR_ATTACH, found by its BullMQ meta key
  * (`<prefix>:<queue>:meta`, written when a Queue or Worker starts). SCAN walks the keyspace in
- * steps, so it never blocks Redis.
+ * steps, so it never blocks Redis. SCAN sees one node's keys: on a Cluster, every master is scanned.
  */
-export async function discoverSources(redis: Redis, config: Config): Promise<SourceSpec[]> {
+export async function discoverSources(redis: RedisClient, config: Config): Promise<SourceSpec[]> {
   const found: SourceSpec[] = [];
   for (const target of config.collector.attach) {
     if (target.queue !== '*') continue;
     const head = `${target.prefix}:`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(head)}*:meta`, 'COUNT', 1000);
-      for (const key of keys) {
-        const queue = key.slice(head.length, -':meta'.length);
-        if (queue && !queue.includes(':')) found.push(bullmqSource(target.prefix, queue));
-      }
-      cursor = next;
-    } while (cursor !== '0');
+    for (const node of masters(redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${escapeGlob(head)}*:meta`, 'COUNT', 1000);
+        for (const key of keys) {
+          const queue = key.slice(head.length, -':meta'.length);
+          if (queue && !queue.includes(':')) found.push(bullmqSource(target.prefix, queue));
+        }
+        cursor = next;
+      } while (cursor !== '0');
+    }
   }
   return found;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@queuescope/service-kit';
 
 /** The capture's Lua scripts (lua/*.lua; each file's header states its keys, arguments and replies). */
 const source = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -32,10 +32,13 @@ export interface CaptureCommands {
   qsReadJobs(numberOfKeys: number, keysThenFlags: string[]): Promise<string>;
 }
 
-export type CaptureRedis = Redis & CaptureCommands;
+export type CaptureRedis = RedisClient & CaptureCommands;
 
-/** Registers the scripts on `redis` (EVALSHA, loaded on first use) and returns it typed. */
-export function withCaptureScripts(redis: Redis): CaptureRedis {
+/**
+ * Registers the scripts on `redis` (EVALSHA, loaded on first use; on a Cluster, on the node that owns
+ * the keys' slot) and returns it typed. Each call's keys share one slot (contracts/keys.ts).
+ */
+export function withCaptureScripts(redis: RedisClient): CaptureRedis {
   for (const [name, def] of Object.entries(SCRIPTS)) redis.defineCommand(name, def);
   // Variable number of keys: the caller passes it first.
   redis.defineCommand('qsReadJobs', { lua: withEscape('readJobs') });

@@ -1,5 +1,5 @@
 import { COLLECTOR_GROUP, type StreamStatus } from '@queuescope/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@queuescope/service-kit';
 import { retentionWarning } from './retention.js';
 import type { StreamSource } from './stream-source.js';
 
@@ -11,7 +11,7 @@ const idMs = (id: string): number => Number(id.split('-')[0]);
  * Backlog, lag and retention of each captured stream: the one definition used by
  * `/api/v1/ingest/status` and the `/metrics` gauges. Rejects when Redis does.
  */
-export async function streamStatus(redis: Redis, sources: readonly StreamSource[], now = Date.now()): Promise<StreamStatus[]> {
+export async function streamStatus(redis: RedisClient, sources: readonly StreamSource[], now = Date.now()): Promise<StreamStatus[]> {
   return Promise.all(
     sources.map(async (source) => {
       const key = source.spec.streamKey;

@@ -11,6 +11,7 @@ import {
   workerSeconds,
   type LiveWindow,
 } from '../db/queries/live.js';
+import { redisStatsName } from '../samplers/redis-info.js';
 import { place, secondsAxis } from './frame.js';
 
 /** What one dashboard asked for: a run (or all events) and which queues to send. */
@@ -87,8 +88,7 @@ export class LiveTicker {
     private readonly log: FastifyBaseLogger,
     private readonly opts: TickerOptions = { backfillMs: 5 * 60_000, tickWindowMs: 5_000, periodMs: 1_000 },
   ) {
-    const url = new URL(config.redisUrl);
-    this.redisName = `${url.hostname}:${url.port || '6379'}`;
+    this.redisName = redisStatsName(config);
   }
 
   get subscriberCount(): number {

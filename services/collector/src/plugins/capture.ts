@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '@queuescope/contracts';
+import { closeRedis, duplicateRedis } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { CaptureLoop } from '../capture/capture-loop.js';
@@ -29,8 +30,8 @@ export default fp(
   async (app: FastifyInstance, opts: { config: Config; consumerName?: string }) => {
     const { config } = opts;
     const consumer = opts.consumerName ?? `${hostname()}:${process.pid}`;
-    const redis = withCaptureScripts(app.redis.duplicate());
-    redis.on('error', (err) => app.log.warn({ err: err.message }, 'capture redis error'));
+    const redis = withCaptureScripts(duplicateRedis(app.redis));
+    redis.on('error', (err: Error) => app.log.warn({ err: err.message }, 'capture redis error'));
     const log = app.log.child({ part: 'capture' });
     const sources = new Map<string, StreamSource>();
     const add = (spec: SourceSpec): void => {
@@ -82,7 +83,7 @@ export default fp(
       clearInterval(discovery);
       await loop.stop().catch((err: unknown) => app.log.error({ err }, 'capture stop failed'));
       writer.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedis(redis);
     });
   },
   { name: 'capture', dependencies: ['redis', 'questdb', 'metrics'] },

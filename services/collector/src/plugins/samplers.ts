@@ -4,6 +4,7 @@ import { IlpClient } from '../db/ilp.js';
 import { everySecond, type Ticker } from '../samplers/every-second.js';
 import { QueueDepthSampler } from '../samplers/queue-depth.js';
 import { redisAddress } from '../samplers/redis-info.js';
+import { closeRedis, duplicateRedis } from '@queuescope/service-kit';
 import { sampleSecond, type SecondSources } from '../samplers/sample-second.js';
 
 /** In a streak of failed or skipped ticks, warn on the first one and then on every this many. */
@@ -16,7 +17,7 @@ const CLOSE_WAIT_MS = 5000;
 /**
  * Wiring of the per-second samplers (samplers/): every wall-clock second (everySecond), the BullMQ
  * job counts of each queue of this namespace (`queue_depth`, one row per queue) and Redis INFO plus
- * a measured PING (`redis_stats`, one row), stamped with that second (µs, truncated) and written by
+ * a measured PING (`redis_stats`, one row; on a Cluster one per master plus their sum), stamped with that second (µs, truncated) and written by
  * one ILP client owned here, one flush per tick (sampleSecond, STYLE R10). Both tables dedup on
  * their keys, so the one transaction holding two tables is harmless: a re-flushed second replaces
  * itself. A failed tick logs a warning (throttled here) and the next second tries again.
@@ -31,8 +32,8 @@ export default fp(
     const log = app.log.child({ component: 'samplers' });
 
     const questdb = IlpClient.fromConf(config.questdb.ilpConf);
-    const connection = app.redis.duplicate();
-    connection.on('error', (err) => log.warn({ err: err.message }, 'sampler redis error'));
+    const connection = duplicateRedis(app.redis);
+    connection.on('error', (err: Error) => log.warn({ err: err.message }, 'sampler redis error'));
     const depth = new QueueDepthSampler(connection, config.namespace, (err, queue) =>
       log.warn({ err: err.message, queue }, 'sampler queue error'),
     );
@@ -73,7 +74,7 @@ export default fp(
         log.warn({ waitedMs: CLOSE_WAIT_MS }, 'sampler tick still in flight at close; its second is dropped');
       await depth.close().catch((err: unknown) => log.error({ err }, 'closing sampler queues failed'));
       questdb.close();
-      await connection.quit().catch(() => connection.disconnect());
+      await closeRedis(connection);
     });
 
     // Like the ingest loops, start once Redis answers (the offline queue holds this until then),

@@ -28,7 +28,7 @@ import {
   type TimeSeries,
 } from '../db/queries/timeseries.js';
 import { HttpError } from '@queuescope/service-kit';
-import { redisAddress } from '../samplers/redis-info.js';
+import { redisStatsName } from '../samplers/redis-info.js';
 
 /** Longest window of `GET /api/v1/timeseries`, ms. */
 const MAX_WINDOW_MS = 24 * 3600 * 1000;
@@ -82,7 +82,7 @@ function seriesFor(app: FastifyInstance, metric: TimeseriesMetric, q: SeriesQuer
     case 'depth':
       return depth(app.db, { ...q, namespace: app.config.namespace });
     case 'redis':
-      return redis(app.db, { ...q, redis: redisAddress(app.config.redisUrl) });
+      return redis(app.db, { ...q, redis: redisStatsName(app.config) });
     case 'load':
       return load(app.db, q);
   }

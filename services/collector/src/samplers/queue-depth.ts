@@ -1,6 +1,6 @@
 import { QUEUE_NAMES, queueKeys, type QueueName } from '@queuescope/contracts';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@queuescope/service-kit';
 import type { IlpLines } from '../db/ilp.js';
 
 /** How many jobs one queue holds in each state at one instant (counts of jobs). */
@@ -23,7 +23,7 @@ export interface QueueDepth {
 export class QueueDepthSampler {
   private readonly queues: Map<QueueName, Queue>;
 
-  constructor(connection: Redis, namespace: string, onError: (err: Error, queue: QueueName) => void) {
+  constructor(connection: RedisClient, namespace: string, onError: (err: Error, queue: QueueName) => void) {
     this.queues = new Map(
       QUEUE_NAMES.map((name) => {
         // skipMetasUpdate: a reader must not write BullMQ's meta hash (it would reset the producer's

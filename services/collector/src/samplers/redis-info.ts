@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import type { Config } from '@queuescope/contracts';
+import { isCluster, masters, nodeAddress, type RedisClient } from '@queuescope/service-kit';
 import type { Redis } from 'ioredis';
 import type { IlpLines } from '../db/ilp.js';
 
@@ -18,6 +20,17 @@ export interface RedisStats {
 export function redisAddress(redisUrl: string): string {
   const url = new URL(redisUrl);
   return `${url.hostname}:${url.port || '6379'}`;
+}
+
+/** `redis_stats.redis` of a Cluster's sum row (each master also has its own `host:port` row). */
+export const CLUSTER_SUM = 'cluster';
+
+/**
+ * The `redis_stats.redis` value that stands for the whole Redis the config names: its `host:port`
+ * (redisAddress), or {@link CLUSTER_SUM} on a Cluster. What the dashboard's redis series read.
+ */
+export function redisStatsName(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): string {
+  return config.redisClusterNodes.length > 0 ? CLUSTER_SUM : redisAddress(config.redisUrl);
 }
 
 /** INFO text (`key:value` lines, `#` section headers) → a map of its fields. */
@@ -51,6 +64,26 @@ export async function sampleRedis(redis: Redis): Promise<RedisStats> {
 }
 
 /**
+ * One sample per Redis that holds data: the one Redis, named `single` (its redisAddress), or every
+ * master of a Cluster (by `host:port`, read side by side) plus their sum named {@link CLUSTER_SUM}
+ * (ops/s, memory and clients added up; PING the slowest master's). Rejects when any read fails.
+ */
+export async function sampleRedisNodes(redis: RedisClient, single: string): Promise<{ name: string; stats: RedisStats }[]> {
+  if (!isCluster(redis)) return [{ name: single, stats: await sampleRedis(redis) }];
+  const nodes = masters(redis);
+  if (nodes.length === 0) throw new Error('no cluster master known yet');
+  const perNode = await Promise.all(nodes.map(async (n) => ({ name: nodeAddress(n), stats: await sampleRedis(n) })));
+  const sum: RedisStats = { opsPerSec: 0, usedMemoryBytes: 0, connectedClients: 0, pingMs: 0 };
+  for (const { stats } of perNode) {
+    sum.opsPerSec += stats.opsPerSec;
+    sum.usedMemoryBytes += stats.usedMemoryBytes;
+    sum.connectedClients += stats.connectedClients;
+    sum.pingMs = Math.max(sum.pingMs, stats.pingMs);
+  }
+  return [...perNode, { name: CLUSTER_SUM, stats: sum }];
+}
+
+/**
  * Buffers one `redis_stats` row into `lines` (no flush: the caller flushes the tick). `tsMicros`
  * is the sampled second in epoch µs; dedup keys (ts, redis) keep one row per second per server.
  */
@@ -73,8 +106,17 @@ export interface RedisMemory {
   maxBytes: number;
 }
 
-/** Read `INFO memory`: what Redis uses and its `maxmemory`. */
-export async function readRedisMemory(redis: Redis): Promise<RedisMemory> {
-  const fields = parseInfo(await redis.info('memory'));
-  return { usedBytes: numberField(fields, 'used_memory'), maxBytes: numberField(fields, 'maxmemory') };
+/**
+ * Read `INFO memory`: what Redis uses and its `maxmemory`. On a Cluster, of the master nearest its
+ * limit (the first to refuse writes): its used bytes and its maxmemory.
+ */
+export async function readRedisMemory(redis: RedisClient): Promise<RedisMemory> {
+  const read = async (node: Redis): Promise<RedisMemory> => {
+    const fields = parseInfo(await node.info('memory'));
+    return { usedBytes: numberField(fields, 'used_memory'), maxBytes: numberField(fields, 'maxmemory') };
+  };
+  const all = await Promise.all(masters(redis).map(read));
+  if (all.length === 0) throw new Error('no cluster master known yet');
+  const fill = (m: RedisMemory): number => (m.maxBytes > 0 ? m.usedBytes / m.maxBytes : 0);
+  return all.reduce((worst, m) => (fill(m) > fill(worst) || (fill(worst) === 0 && m.usedBytes > worst.usedBytes) ? m : worst));
 }

@@ -1,17 +1,17 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@queuescope/service-kit';
 import { IlpLines, type IlpClient } from '../db/ilp.js';
 import { boundedRead } from './bounded-read.js';
 import { bufferQueueDepth, type QueueDepthSampler } from './queue-depth.js';
-import { bufferRedisStats, sampleRedis } from './redis-info.js';
+import { bufferRedisStats, sampleRedisNodes } from './redis-info.js';
 
 /** What one sampler second reads and where it writes. */
 export interface SecondSources {
   /** BullMQ job counts of the namespace's queues, read over `depthConnection`. */
   depth: QueueDepthSampler;
-  depthConnection: Redis;
+  depthConnection: RedisClient;
   namespace: string;
-  /** The Redis whose INFO and PING are sampled, and its `redis_stats.redis` value (redisAddress). */
-  redis: Redis;
+  /** The Redis whose INFO and PING are sampled (every master of a Cluster), and the `redis_stats.redis` value of a single one (redisAddress). */
+  redis: RedisClient;
   address: string;
   questdb: IlpClient;
 }
@@ -26,7 +26,7 @@ export async function sampleSecond(src: SecondSources, second: number): Promise<
   const ts = second * 1_000_000;
   const [depths, stats] = await Promise.allSettled([
     boundedRead('queue depth', src.depthConnection, () => src.depth.sample()),
-    boundedRead('redis info', src.redis, () => sampleRedis(src.redis)),
+    boundedRead('redis info', src.redis, () => sampleRedisNodes(src.redis, src.address)),
   ]);
   const problems = [depths, stats].flatMap((r) =>
     r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
@@ -34,7 +34,7 @@ export async function sampleSecond(src: SecondSources, second: number): Promise<
   try {
     const lines = new IlpLines();
     if (depths.status === 'fulfilled') bufferQueueDepth(lines, ts, src.namespace, depths.value);
-    if (stats.status === 'fulfilled') bufferRedisStats(lines, ts, src.address, stats.value);
+    if (stats.status === 'fulfilled') for (const node of stats.value) bufferRedisStats(lines, ts, node.name, node.stats);
     await src.questdb.send(lines);
   } catch (err) {
     problems.push(`questdb: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { queueKeys, type Config, type JobData, type QueueName } from '@queuescope/contracts';
-import { DependencyUnavailableError } from '@queuescope/service-kit';
+import { DependencyUnavailableError, waitForReplicas } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { v7 as uuidv7 } from 'uuid';
@@ -40,6 +40,11 @@ declare module 'fastify' {
  * With an `Idempotency-Key`, the key is claimed first and names the job id; a retry of a request
  * (even one whose first try died half-way) adds the same job id again, which BullMQ ignores, so
  * there is still one job and one `added` event.
+ *
+ * With `REDIS_WAIT_REPLICAS=n`, the answer waits until n replicas of the master that owns the
+ * queue's slot acknowledged the write (Redis `WAIT` on that master's connection): replication is
+ * asynchronous, and a job acknowledged by a master only can vanish when a replica takes over. Fewer
+ * in time is a 503; the job may exist, and a retry with the same Idempotency-Key finds it.
  */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
@@ -55,6 +60,12 @@ export default fp(
       return record;
     }
 
+    /** REDIS_WAIT_REPLICAS: wait until that many replicas of the queue's master have this connection's writes. */
+    async function waitReplicas(queue: QueueName): Promise<void> {
+      if (config.redisWaitReplicas === 0) return;
+      await waitForReplicas(app.redis, queueKeys(config.namespace, queue).events, config.redisWaitReplicas, config.redisWaitTimeoutMs);
+    }
+
     async function enqueue(req: EnqueueRequest): Promise<EnqueueResult> {
       if (app.redis.status !== 'ready') throw new DependencyUnavailableError('redis', `connection is ${app.redis.status}`);
       const profile = config.queues[req.queue];
@@ -68,7 +79,11 @@ export default fp(
         // Seen before: the job exists if the first request got as far as adding it.
         if (record.jobId !== jobId) {
           jobId = record.jobId;
-          if ((await queue.getJobState(jobId)) !== 'unknown') return { jobId, duplicate: true };
+          if ((await queue.getJobState(jobId)) !== 'unknown') {
+            // The first try may have been refused for want of replicas: this answer is a 202 too.
+            await waitReplicas(req.queue);
+            return { jobId, duplicate: true };
+          }
         }
       }
       const data: JobData = { runId: req.runId, input: req.input };
@@ -81,6 +96,7 @@ export default fp(
         removeOnComplete: { age: 24 * 3600 },
         removeOnFail: { age: 7 * 24 * 3600 },
       });
+      await waitReplicas(req.queue);
       return { jobId, duplicate: false };
     }
 
@@ -94,7 +110,7 @@ export default fp(
         const redisFailure =
           app.redis.status !== 'ready' ||
           err.name === 'ReplyError' ||
-          /connection|stream|timed out|ECONN|ETIMEDOUT|EPIPE/i.test(err.message);
+          /connection|stream|timed out|ECONN|ETIMEDOUT|EPIPE|replicas|master|slot|cluster|no answer/i.test(err.message);
         if (redisFailure) throw new DependencyUnavailableError('redis', err.message);
         throw err;
       }

@@ -1,11 +1,11 @@
-import { connectionFor, type Config } from '@queuescope/contracts';
+import type { Config } from '@queuescope/contracts';
+import { closeRedis, createRedis, type RedisClient } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redis: Redis;
+    redis: RedisClient;
   }
 }
 
@@ -15,20 +15,19 @@ declare module 'fastify' {
  */
 export const REDIS_COMMAND_TIMEOUT_MS = 3000;
 
-/** Decorates `redis`: the producer's fail-fast connection, shared by its BullMQ queues. */
+/** Decorates `redis`: the producer's fail-fast connection (one Redis or a Cluster), shared by its BullMQ queues. */
 export default fp(
   async (app: FastifyInstance, opts: { config: Config }) => {
-    const redis = new Redis(opts.config.redisUrl, {
-      ...connectionFor('producer'),
+    const redis = createRedis(opts.config, 'producer', {
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       lazyConnect: true,
       enableAutoPipelining: true,
     });
-    redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
+    redis.on('error', (err: Error) => app.log.warn({ err: err.message }, 'redis connection error'));
     await redis.connect().catch((err: Error) => app.log.warn({ err: err.message }, 'redis not reachable at start; readyz will say so'));
-    app.decorate('redis', redis);
+    app.decorate<RedisClient>('redis', redis);
     app.addHook('onClose', async () => {
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedis(redis);
     });
   },
   { name: 'redis' },
