@@ -71,7 +71,12 @@ async function phase(waitReplicas: number, db: () => pg.Client): Promise<PhaseRe
   const step = (what: string): void => console.log(`[failover] ${new Date().toISOString()} WAIT=${waitReplicas}: ${what}`);
   await restoreCluster();
   step('cluster whole');
-  const stack = await startStack({ ...FAST_QUEUES, REDIS_CLUSTER_NODES: CLUSTER_NODES, REDIS_WAIT_REPLICAS: String(waitReplicas) }, 2);
+  // A refused job answers within 500 ms: while the promoted master has no replica yet, every
+  // request of the guarded phase waits that long.
+  const stack = await startStack(
+    { ...FAST_QUEUES, REDIS_CLUSTER_NODES: CLUSTER_NODES, REDIS_WAIT_REPLICAS: String(waitReplicas), REDIS_WAIT_TIMEOUT_MS: '500' },
+    2,
+  );
   const bull = openQueues(stack.config);
   step('stack up');
   try {
@@ -84,11 +89,15 @@ async function phase(waitReplicas: number, db: () => pg.Client): Promise<PhaseRe
     expect(tp.statuses.filter((s) => s !== 202)).toEqual([]);
 
     const runId = uniqueRunId(`failover-wait${waitReplicas}`);
-    const load = sendJobs(stack.producerUrl, runId, { payment: LOAD_JOBS }, { clients: 8, ratePerSec: LOAD_RATE });
+    const load = sendJobs(stack.producerUrl, runId, { payment: LOAD_JOBS }, { clients: 32, ratePerSec: LOAD_RATE });
     await new Promise((r) => setTimeout(r, 2000));
     const { healMs } = await killMasterOf(queueKeys(stack.config.namespace, 'payment').events);
     step(`master killed, healed in ${healMs} ms`);
+    // The killed node comes back as the new master's replica (each master has one): until then
+    // WAIT 1 cannot succeed on that slot, and the guarded producer refuses its jobs.
+    const restored = restoreCluster();
     const sent = await load;
+    await restored;
     step('load sent');
     const accepted = sent.accepted.get('payment') ?? [];
     // The services recover on their own: a new request after the heal is accepted.
@@ -141,7 +150,15 @@ describe('failover: SIGKILL the master of a queue under load', () => {
   });
 
   afterAll(async () => {
-    for (const s of stacks) await s.stop();
+    // Known issue: after a failover a worker process may not finish its SIGTERM close (BullMQ's
+    // close waits on a connection of the dead master); give it 15 s, then SIGKILL, and say so.
+    for (const s of stacks) {
+      const graceful = await Promise.race([s.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+      if (!graceful) {
+        console.warn('[failover] a service did not exit within 15 s of SIGTERM after the failover; SIGKILLed');
+        await s.stop('SIGKILL');
+      }
+    }
     await db?.end();
     // Leave the cluster whole for whoever uses it next.
     await restoreCluster().catch(() => undefined);
@@ -150,7 +167,7 @@ describe('failover: SIGKILL the master of a queue under load', () => {
 
   it('without a guard: services recover on their own; accepted jobs lost in the failover are counted and printed', async () => {
     const r = await phase(0, () => db);
-    await r.stack.stop();
+    stacks.push(r.stack);
     expect(r.accepted).toBeGreaterThan(0);
     expect(r.healMs).toBeLessThan(30_000);
   }, 180_000);
