@@ -113,9 +113,18 @@ async function phase(waitReplicas: number, db: () => pg.Client): Promise<PhaseRe
     const truth = await readTruth(bull.queues, runId);
     const known = new Set(truth.all.map((t) => t.job.id));
     const lostJobs = accepted.filter((id) => !known.has(id)).length;
-    const added = await db().query<{ job_id: string }>(`SELECT job_id FROM job_events WHERE run_id = $1 AND event = 'added'`, [runId]);
-    const addedIds = new Set(added.rows.map((r) => r.job_id));
+    // Rows reach SQL some time after the jobs finish (the collector's last batch, QuestDB's WAL
+    // apply): wait up to 30 s for the `added` row of every accepted job Redis still has, then count.
+    let addedIds = new Set<string>();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const added = await db().query<{ job_id: string }>(`SELECT job_id FROM job_events WHERE run_id = $1 AND event = 'added'`, [runId]);
+      addedIds = new Set(added.rows.map((r) => r.job_id));
+      if (accepted.every((id) => addedIds.has(id) || !known.has(id)) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const lostAddedRows = accepted.filter((id) => !addedIds.has(id)).length;
+    step(`added rows: ${accepted.length - lostAddedRows} of ${accepted.length} accepted`);
     let problems = 'none';
     const check = async (): Promise<void> => {
       await expectExactlyOnce(db(), { runId, truth, accepted: new Map([['payment', accepted]]), timeoutMs: 30_000 });
