@@ -164,7 +164,11 @@ describe('failover: SIGKILL the master of a queue under load', () => {
     for (const s of stacks) {
       const graceful = await Promise.race([s.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
       if (!graceful) {
-        console.warn('[failover] a service did not exit within 15 s of SIGTERM after the failover; SIGKILLed');
+        const stuck = s.procs.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+        for (const p of stuck)
+          console.warn(
+            `[failover] ${p.child.spawnargs.at(-1)} (pid ${p.child.pid}) did not exit within 15 s of SIGTERM after the failover; SIGKILLed. Its last output:\n${p.output().slice(-1500)}`,
+          );
         await s.stop('SIGKILL');
       }
     }

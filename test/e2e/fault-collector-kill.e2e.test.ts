@@ -9,7 +9,7 @@
  * collector while holding its write request. Exactly-once is then checked against BullMQ.
  */
 import { COLLECTOR_GROUP, QUEUE_NAMES, queueKeys, type IngestStatus } from '@queuescope/contracts';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '@queuescope/service-kit';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openQueues, readTruth } from '../support/bullmq-truth.js';
@@ -20,32 +20,36 @@ import { acceptedCount, FAULT_ENV, runLoad, type LoadResult } from '../support/l
 import { spawnService, waitFor, waitForHttp, type ServiceProcess } from '../support/processes.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { REDIS_TARGETS, useTarget } from '../support/cluster.js';
 import { ingestStatus, waitIngestDrained } from '../support/ingest.js';
 
 const JOBS = 2400;
 const RATE = 150;
 
-describe('fault: collector SIGKILLed before its QuestDB write, and after it before the ack', () => {
+describe.each(REDIS_TARGETS)('fault: collector SIGKILLed before its QuestDB write, and after it before the ack, on $redis', (target) => {
+  let topology: ReturnType<typeof useTarget> | undefined;
   const runId = uniqueRunId('fault-collector');
   let relay: IlpRelay;
   let stack: TestStack;
-  let redis: Redis;
+  let redis: RedisClient;
   let db: pg.Client;
   let bull: ReturnType<typeof openQueues>;
   let running: Promise<LoadResult>;
 
   beforeAll(async () => {
+    topology = useTarget(target);
     relay = await IlpRelay.start(testConfig().config.questdb.http);
     stack = await startStack(
       {
         ...FAULT_ENV,
+        ...topology.env,
         QUESTDB_ILP_CONF: `http::addr=${relay.addr};auto_flush=off;protocol_version=2;retry_timeout=10000;`,
         // A dead owner's streams are taken over 1.5 s after its last renewal.
         COLLECTOR_LEASE_MS: '1500',
       },
       3,
     );
-    redis = new Redis(stack.config.redisUrl);
+    redis = createRedis(stack.config, 'collector');
     db = await questdbClient(stack.config);
     bull = openQueues(stack.config);
     running = runLoad({ producerUrl: stack.producerUrl, runId, jobs: JOBS, ratePerSec: RATE, clients: 30 });
@@ -57,6 +61,7 @@ describe('fault: collector SIGKILLed before its QuestDB write, and after it befo
     await redis?.quit();
     await db?.end();
     await bull?.close();
+    topology?.release();
   });
 
   /** Entries read by a collector and not acknowledged, over the three queues' streams. */

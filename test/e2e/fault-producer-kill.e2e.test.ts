@@ -13,13 +13,15 @@ import { acceptedCount, FAULT_ENV, newProgress, runLoad, type LoadResult } from 
 import { spawnService, waitFor, waitForHttp } from '../support/processes.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { REDIS_TARGETS, useTarget } from '../support/cluster.js';
 
 // 15 s of load: the replacement (a cold tsx start, several seconds on a slow machine) is up well
 // before the load ends, so there is load left for it to take.
 const JOBS = 3000;
 const RATE = 200;
 
-describe('fault: producer SIGKILLed mid-request under load', () => {
+describe.each(REDIS_TARGETS)('fault: producer SIGKILLed mid-request under load, on $redis', (target) => {
+  let redis: ReturnType<typeof useTarget> | undefined;
   const runId = uniqueRunId('fault-producer');
   let stack: TestStack;
   let db: pg.Client;
@@ -27,7 +29,8 @@ describe('fault: producer SIGKILLed mid-request under load', () => {
   let load: LoadResult;
 
   beforeAll(async () => {
-    stack = await startStack(FAULT_ENV, 3);
+    redis = useTarget(target);
+    stack = await startStack({ ...FAULT_ENV, ...redis.env }, 3);
     db = await questdbClient(stack.config);
     bull = openQueues(stack.config);
   });
@@ -36,6 +39,7 @@ describe('fault: producer SIGKILLed mid-request under load', () => {
     await stack?.stop('SIGKILL');
     await db?.end();
     await bull?.close();
+    redis?.release();
   });
 
   it('kills the producer with requests in flight and a new one takes the load', async () => {

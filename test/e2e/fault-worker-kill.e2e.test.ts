@@ -14,11 +14,13 @@ import { acceptedCount, FAULT_ENV, newProgress, runLoad, type LoadResult } from 
 import { waitFor, type ServiceProcess } from '../support/processes.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { REDIS_TARGETS, useTarget } from '../support/cluster.js';
 
 const JOBS = 1500;
 const RATE = 200;
 
-describe('fault: a worker SIGKILLed mid-job under load', () => {
+describe.each(REDIS_TARGETS)('fault: a worker SIGKILLed mid-job under load, on $redis', (target) => {
+  let redis: ReturnType<typeof useTarget> | undefined;
   const runId = uniqueRunId('fault-worker');
   let stack: TestStack;
   let db: pg.Client;
@@ -31,7 +33,8 @@ describe('fault: a worker SIGKILLed mid-job under load', () => {
 
   beforeAll(async () => {
     // Stalls found within ~3 s: lock 2 s, checked every second.
-    stack = await startStack({ ...FAULT_ENV, WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' }, 3);
+    redis = useTarget(target);
+    stack = await startStack({ ...FAULT_ENV, ...redis.env, WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' }, 3);
     db = await questdbClient(stack.config);
     bull = openQueues(stack.config);
   });
@@ -40,6 +43,7 @@ describe('fault: a worker SIGKILLed mid-job under load', () => {
     await stack?.stop('SIGKILL');
     await db?.end();
     await bull?.close();
+    redis?.release();
   });
 
   it('kills a worker while it holds jobs; the load goes on', async () => {

@@ -1,21 +1,29 @@
 /**
- * The spine end to end, on real processes: producer → BullMQ → 5 worker processes → streams →
+ * The spine end to end, on real processes: producer → BullMQ → worker processes → streams →
  * collector → QuestDB. Counts and timings in `job_events` are checked against BullMQ's own job
- * records, never against what the code under test says.
+ * records, never against what the code under test says. Run twice: on one Redis (3,000 jobs, 5
+ * workers), and on the local Redis Cluster (REDIS_CLUSTER_NODES, `npm run cluster:up`; 900 jobs,
+ * 3 workers), where each queue's events stream lives on its own slot and the samplers read every
+ * master.
  */
-import { QUEUE_NAMES, type QueueName } from '@queuescope/contracts';
+import { QUEUE_NAMES, queueKeys, type QueueName } from '@queuescope/contracts';
+import { createRedis, keySlot, masters, nodeAddress, nodeForKey } from '@queuescope/service-kit';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishedCounts, openQueues, readTruth, type Truth } from '../support/bullmq-truth.js';
+import { clusterMasters, masterOfKey, REDIS_TARGETS, useTarget } from '../support/cluster.js';
 import { uniqueRunId } from '../support/env.js';
 import { waitFor } from '../support/processes.js';
 import { pollQuery, questdbClient } from '../support/questdb.js';
 import { sendJobs, startStack, type TestStack } from '../support/stack.js';
 
-const JOBS_PER_QUEUE = 1000;
+const TARGETS = REDIS_TARGETS.map((t) => ({ ...t, jobsPerQueue: t.cluster ? 300 : 1000, workers: t.cluster ? 3 : 5 }));
 
-describe('pipeline: 3,000 jobs through 5 worker processes', () => {
-  const runId = uniqueRunId('pipeline');
+describe.each(TARGETS)('pipeline on $redis: $jobsPerQueue jobs per queue through $workers worker processes', (target) => {
+  const JOBS_PER_QUEUE = target.jobsPerQueue;
+  const runId = uniqueRunId(target.cluster ? 'cluster' : 'pipeline');
+  const startedAt = new Date();
+  let redis: ReturnType<typeof useTarget> | undefined;
   let stack: TestStack;
   let db: pg.Client;
   let bull: ReturnType<typeof openQueues>;
@@ -23,8 +31,10 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
   let truth: Truth;
 
   beforeAll(async () => {
+    redis = useTarget(target);
     stack = await startStack(
       {
+        ...redis.env,
         // Failure rates high enough that every queue retries and some jobs fail for good.
         QUEUE_PAYMENT_LATENCY: 'uniform:1:6',
         QUEUE_PAYMENT_FAILURE_RATE: '0.3',
@@ -39,7 +49,7 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
         QUEUE_WEBHOOK_ATTEMPTS: '4',
         QUEUE_WEBHOOK_BACKOFF: 'exponential:5',
       },
-      5,
+      target.workers,
     );
     db = await questdbClient(stack.config);
     bull = openQueues(stack.config);
@@ -49,9 +59,10 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
     await stack?.stop();
     await db?.end();
     await bull?.close();
+    redis?.release();
   });
 
-  it('accepts 3,000 jobs with 202 and a job id each', async () => {
+  it('accepts every job with 202 and a job id each', async () => {
     const sent = await sendJobs(stack.producerUrl, runId, {
       payment: JOBS_PER_QUEUE,
       notification: JOBS_PER_QUEUE,
@@ -173,4 +184,85 @@ describe('pipeline: 3,000 jobs through 5 worker processes', () => {
     skew.sort((a, b) => a - b);
     expect(skew[Math.floor(skew.length * 0.99)]).toBeLessThan(250);
   });
+
+  // The cluster's own concerns: slots, the ingest stream as one more slot, per-master samplers.
+  if (target.cluster) {
+    it('computes the slot of every queue key as the cluster does, and the queues do not all share one master', async () => {
+      const owners = new Set<string>();
+      const client = createRedis(stack.config, 'collector');
+      try {
+        await client.ping();
+        for (const q of QUEUE_NAMES) {
+          const key = queueKeys(stack.config.namespace, q).events;
+          const { slot, master } = await masterOfKey(key);
+          expect(keySlot(key)).toBe(slot);
+          expect(nodeAddress(nodeForKey(client, key)!)).toBe(master);
+          owners.add(master);
+        }
+        expect(masters(client).map(nodeAddress).sort()).toEqual(await clusterMasters());
+      } finally {
+        client.disconnect();
+      }
+      // Three namespaced hash tags on three masters: usually spread, at worst all on one (1 in 9).
+      expect(owners.size).toBeGreaterThanOrEqual(1);
+    });
+
+    it('events sent to POST /api/v1/events are stored too (the ingest stream is one more slot)', async () => {
+      const now = Date.now() * 1000;
+      const ingestRun = `${runId}-ingest`;
+      const res = await fetch(`${stack.collectorUrl}/api/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...stack.collectorHeaders },
+        body: JSON.stringify({
+          events: Array.from({ length: 3 }, (_, i) => ({
+            ts: now + i,
+            run_id: ingestRun,
+            queue: 'external',
+            job_id: `x-${i}`,
+            job_name: 'ext',
+            event: 'added',
+            attempt: 0,
+            worker: 'ext-host:1',
+          })),
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(202);
+      const rows = await pollQuery(
+        db,
+        `SELECT job_id FROM job_events WHERE run_id = $1 AND queue = 'external'`,
+        [ingestRun],
+        (r) => r.length === 3,
+        30_000,
+      );
+      expect(rows).toHaveLength(3);
+    });
+
+    it('the samplers write one redis_stats row per master per second, and a `cluster` row with their sum', async () => {
+      const wanted = await clusterMasters();
+      type Row = { redis: string; n: number };
+      const sql = `SELECT redis, count() AS n FROM redis_stats WHERE ts >= $1 GROUP BY redis`;
+      const rows = await pollQuery<Row>(
+        db,
+        sql,
+        [startedAt.toISOString()],
+        (r) => wanted.every((m) => r.some((x) => x.redis === m)) && r.some((x) => x.redis === 'cluster'),
+        30_000,
+      );
+      const byName = new Map(rows.map((r) => [r.redis, Number(r.n)]));
+      for (const m of wanted) expect(byName.get(m)).toBeGreaterThan(0);
+      // One second's rows: the sum row's ops/s and memory are the masters' added up.
+      const second = await db.query<{ redis: string; ops: number; mem: number; ts: Date }>(
+        `SELECT redis, ops_per_sec AS ops, used_memory_bytes AS mem, ts FROM redis_stats WHERE ts = (SELECT max(ts) FROM redis_stats WHERE redis = 'cluster' AND ts >= $1)`,
+        [startedAt.toISOString()],
+      );
+      const sum = second.rows.find((r) => r.redis === 'cluster')!;
+      const parts = second.rows.filter((r) => wanted.includes(r.redis));
+      expect(parts.map((r) => r.redis).sort()).toEqual(wanted);
+      expect(Number(sum.mem)).toBe(parts.reduce((n, r) => n + Number(r.mem), 0));
+      expect(Number(sum.ops)).toBeCloseTo(
+        parts.reduce((n, r) => n + Number(r.ops), 0),
+        6,
+      );
+    });
+  }
 });

@@ -111,3 +111,21 @@ export async function replicasOnline(): Promise<boolean> {
   }
   return true;
 }
+
+/**
+ * The Redis topologies the pipeline and fault-matrix tests run on (issue 9): one Redis (REDIS_URL),
+ * and the local cluster, where every service uses an ioredis Cluster client and each queue's keys
+ * live on the slot of its hash tag.
+ */
+export const REDIS_TARGETS = [
+  { redis: 'one Redis', cluster: false },
+  { redis: 'the local Redis Cluster', cluster: true },
+] as const;
+export type RedisTarget = (typeof REDIS_TARGETS)[number];
+
+/** The environment a stack on `target` needs, and the cluster's release for afterAll (a no-op on one Redis). */
+export function useTarget(target: RedisTarget): { env: Record<string, string>; release: () => void } {
+  if (!target.cluster) return { env: {}, release: () => undefined };
+  const cluster = useCluster();
+  return { env: { REDIS_CLUSTER_NODES: CLUSTER_NODES }, release: cluster.release };
+}
