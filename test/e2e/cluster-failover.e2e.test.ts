@@ -74,7 +74,15 @@ async function phase(waitReplicas: number, db: () => pg.Client): Promise<PhaseRe
   // A refused job answers within 500 ms: while the promoted master has no replica yet, every
   // request of the guarded phase waits that long.
   const stack = await startStack(
-    { ...FAST_QUEUES, REDIS_CLUSTER_NODES: CLUSTER_NODES, REDIS_WAIT_REPLICAS: String(waitReplicas), REDIS_WAIT_TIMEOUT_MS: '500' },
+    {
+      ...FAST_QUEUES,
+      REDIS_CLUSTER_NODES: CLUSTER_NODES,
+      REDIS_WAIT_REPLICAS: String(waitReplicas),
+      REDIS_WAIT_TIMEOUT_MS: '500',
+      // A job whose lock renewal went to the dead master is found stalled within ~3 s, not 30.
+      WORKER_LOCK_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    },
     2,
   );
   const bull = openQueues(stack.config);
