@@ -1,5 +1,6 @@
 /**
- * `npm run loadtest -- --scenario heavy [--engine auto|k6|builtin] [--name …] [--duration 30s] [--vus 500]`
+ * `npm run loadtest -- --scenario heavy [--engine auto|k6|builtin] [--name …] [--duration 30s] [--vus 500]
+ *   [--tune [--max-rounds N] [--dry-run]]`
  *
  * Creates a run on the collector (scenario, engine, worker count, queue concurrency, git commit),
  * drives k6 when it is on PATH (engine auto) or the built-in engine, shows live progress, stores
@@ -7,18 +8,20 @@
  * prints the per-queue summary with SLO verdicts and the dashboard URL, and exits
  * 0 when every queue met its SLO, 1 when one did not (or no job arrived), 2 on errors,
  * 130 when interrupted (Ctrl-C finishes the run as aborted).
+ *
+ * With `--tune` (src/tune/): diagnose the run, apply each failing queue's concurrency
+ * recommendation that can help at run time (workers keep running), wait for the backlog to drain,
+ * run the scenario again, print the compare, and exit by the last run's verdict.
  */
-import { execFileSync } from 'node:child_process';
-import { QUEUE_NAMES, parseConfig, type LoadSecond, type RunSummary } from '@queuescope/contracts';
+import { QUEUE_NAMES, parseConfig } from '@queuescope/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { getScenario, scaleStages, scenarioNames, totalDurationMs } from '../scenarios/index.js';
+import { getScenario, scaleStages, scenarioNames } from '../scenarios/index.js';
 import { CollectorClient } from './collector-client.js';
 import { parseDuration } from './duration.js';
-import { runScenario } from './engine/index.js';
-import { hasK6, runK6 } from './k6/runner.js';
-import { fromK6Summary } from './k6/summary.js';
-import { Progress } from './report/progress.js';
-import { formatSummary } from './report/summary-table.js';
+import { hasK6 } from './k6/runner.js';
+import { runOnce, type RunContext } from './run.js';
+import { runTune } from './tune/loop.js';
+import { readSettings, servingConfig } from './tune/settings.js';
 
 const config = parseConfig(process.env);
 
@@ -39,6 +42,14 @@ const program = new Command('loadtest')
     (v) => wrap(() => parseDuration(v)),
     120_000,
   )
+  .option('--tune', 'diagnose the run, apply what can help to failing queues at run time, run again and compare')
+  .option(
+    '--max-rounds <n>',
+    'tune rounds (each applies changes and runs again) while a queue fails and a change still helps',
+    (v) => wrap(() => positiveInt(v, 'max-rounds', 20)),
+    1,
+  )
+  .option('--dry-run', 'with --tune: print what tune would change after the first run, change nothing')
   .parse();
 
 const opts = program.opts<{
@@ -50,6 +61,9 @@ const opts = program.opts<{
   producerUrl: string;
   collectorUrl: string;
   drainTimeout: number;
+  tune?: boolean;
+  maxRounds: number;
+  dryRun?: boolean;
 }>();
 
 function wrap<T>(parse: () => T): T {
@@ -60,47 +74,10 @@ function wrap<T>(parse: () => T): T {
   }
 }
 
-function positiveInt(v: string, what: string): number {
+function positiveInt(v: string, what: string, max = 10_000): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`${what} must be an integer from 1 to 10000, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${what} must be an integer from 1 to ${max}, got '${v}'`);
   return n;
-}
-
-function gitCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  } catch {
-    return null;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForStored(
-  collector: CollectorClient,
-  runId: string,
-  accepted: number,
-  log: (line: string) => void,
-): Promise<RunSummary> {
-  const deadline = Date.now() + opts.drainTimeout;
-  let last = '';
-  for (;;) {
-    const [status, summary] = await Promise.all([collector.ingestStatus(), collector.summary(runId)]);
-    const jobs = summary.queues.reduce((n, q) => n + q.jobs, 0);
-    const finished = summary.queues.reduce((n, q) => n + q.completed + q.failed, 0);
-    const drained = status.totals.unread === 0 && status.totals.pending === 0;
-    if (drained && jobs >= accepted && finished >= jobs) return summary;
-    const line = `waiting for the queues to drain: ${finished}/${jobs} jobs finished, ${accepted} accepted, ${status.totals.unread + status.totals.pending} stream entries not yet stored`;
-    if (line !== last) log(line);
-    last = line;
-    if (Date.now() > deadline) {
-      log(`drain timeout after ${opts.drainTimeout / 1000} s: reporting what is stored so far`);
-      return summary;
-    }
-    await sleep(1000);
-  }
 }
 
 async function main(): Promise<number> {
@@ -143,111 +120,49 @@ async function main(): Promise<number> {
   }
   const engine = k6 ? 'k6' : 'builtin';
   const scenario = scaleStages(getScenario(opts.scenario), { durationMs: opts.duration, vus: opts.vus });
-  const peakVus = Math.max(...scenario.stages.map((s) => s.target), scenario.startVUs);
-  const run = await collector.createRun({
-    name: opts.name ?? `${opts.scenario} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
-    scenario: opts.scenario,
-    engine,
-    config: {
-      vus: peakVus,
-      durationMs: totalDurationMs(scenario),
-      stages: scenario.stages,
-      workers: config.worker.instances,
-      concurrency: Object.fromEntries(QUEUE_NAMES.map((q) => [q, config.queues[q].concurrency])),
-      producerUrl: opts.producerUrl,
-      gitCommit: gitCommit(),
-      node: process.version,
-    },
-  });
-  const tty = Boolean(process.stdout.isTTY) && !k6;
-  const log = (line: string) => console.log(line);
-  log(
-    `run ${run.id}: scenario ${opts.scenario} (peak ${peakVus} VUs, ${(totalDurationMs(scenario) / 1000).toFixed(0)} s) on the ${engine} engine`,
-  );
 
   const abort = new AbortController();
-  let interrupted = false;
   const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('\ninterrupted: stopping the load and finishing the run as aborted (Ctrl-C again to quit at once)');
+    if (abort.signal.aborted) process.exit(130);
+    console.log('\ninterrupted: stopping the load and finishing the run as aborted (Ctrl-C again to quit at once)');
     abort.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  // Per-second client metrics go to the collector every few seconds, and once more at the end.
-  const pending: LoadSecond[] = [];
-  let accepted = 0;
-  const flush = async () => {
-    const batch = pending.splice(0);
-    if (batch.length)
-      await collector.postLoadMetrics(run.id, engine, batch).catch((err: unknown) => log(`could not store load metrics: ${String(err)}`));
+  const ctx: RunContext = {
+    collector,
+    producerUrl: opts.producerUrl,
+    producerToken: config.auth.producerToken,
+    engine,
+    scenarioName: opts.scenario,
+    scenario,
+    durationMs: opts.duration,
+    vus: opts.vus,
+    drainTimeoutMs: opts.drainTimeout,
+    signal: abort.signal,
+    tty: Boolean(process.stdout.isTTY),
+    log: (line) => console.log(line),
+    runUrl: (id) => `${opts.collectorUrl}/#/runs/${encodeURIComponent(id)}`,
   };
-  const flusher = setInterval(() => void flush(), 5000);
-  const progress = new Progress(tty, totalDurationMs(scenario));
-  const onSecond = (s: LoadSecond) => {
-    pending.push(s);
-    accepted += s.accepted;
-    progress.update(s);
+  const name = opts.name ?? `${opts.scenario} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`;
+  const queues = [...QUEUE_NAMES];
+  const fallback = {
+    workers: config.worker.instances,
+    concurrency: Object.fromEntries(QUEUE_NAMES.map((q) => [q, config.queues[q].concurrency])),
   };
-
-  let k6Code = 0;
-  try {
-    if (k6) {
-      const result = await runK6({
-        scenario: opts.scenario,
-        runId: run.id,
-        baseUrl: opts.producerUrl,
-        durationMs: opts.duration,
-        vus: opts.vus,
-        signal: abort.signal,
-        onSecond,
-      });
-      k6Code = result.code;
-      if (!result.summary) log('k6 wrote no summary: the run has no client summary');
-      else
-        await collector
-          .postClientSummary(run.id, fromK6Summary(result.summary))
-          .catch((err: unknown) => log(`could not store the k6 summary: ${String(err)}`));
-    } else {
-      const result = await runScenario({
-        baseUrl: opts.producerUrl,
-        runId: run.id,
-        token: config.auth.producerToken,
-        scenario,
-        signal: abort.signal,
-        onSecond,
-      });
-      await collector.postClientSummary(run.id, {
-        source: 'builtin',
-        requests: result.requests,
-        accepted: result.accepted,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        reqPerSec: result.reqPerSec,
-        p50Ms: result.p50Ms,
-        p95Ms: result.p95Ms,
-        p99Ms: result.p99Ms,
-        maxMs: result.maxMs,
-      });
-    }
-  } finally {
-    clearInterval(flusher);
-    progress.stop();
-    await flush();
+  if (opts.tune || opts.dryRun) {
+    return runTune(ctx, {
+      maxRounds: opts.maxRounds,
+      dryRun: Boolean(opts.dryRun),
+      name,
+      queues,
+      fallback,
+      compareUrl: (a, b) => `${opts.collectorUrl}/#/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`,
+    });
   }
-  await collector.finishRun(run.id, interrupted ? 'aborted' : 'finished');
-  const summary = interrupted ? await collector.summary(run.id) : await waitForStored(collector, run.id, accepted, log);
-  log('');
-  log(formatSummary(summary, `${opts.collectorUrl}/#/runs/${run.id}`));
-  if (interrupted) return 130;
-  if (k6Code !== 0 && k6Code !== 99) {
-    log(`k6 exited with code ${k6Code}`);
-    return 2;
-  }
-  if (summary.verdict === 'no-data') log('No job reached the queues in this run: nothing to judge.');
-  return summary.verdict === 'pass' ? 0 : 1;
+  const serving = servingConfig(await readSettings(collector, queues), fallback);
+  return (await runOnce(ctx, { name, ...serving })).code;
 }
 
 main().then(

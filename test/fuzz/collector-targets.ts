@@ -131,6 +131,11 @@ export function collectorTargets(marker: string): readonly FuzzTarget[] {
     },
     { method: 'GET', url: '/api/v1/compare', mode: 'reject', alwaysInvalid: true },
     { method: 'POST', url: '/api/v1/events', mode: 'reject', auth: true },
+    // Run-time concurrency: every PUT is broken somewhere (an unknown queue, a bad body, no token),
+    // so none may change the setting (store.ts snapshots it); GET with an unknown queue is a 400.
+    { method: 'PUT', url: '/api/v1/queues/:queue/concurrency', mode: 'reject', auth: true },
+    { method: 'GET', url: '/api/v1/queues/:queue/concurrency', mode: 'reject' },
+    { method: 'GET', url: '/api/v1/runs/:id/concurrency-changes', mode: 'reject', alwaysInvalid: true },
     // Plain HTTP to the WebSocket route: 401 without the token, 404 with it (not an upgrade).
     { method: 'GET', url: '/api/v1/live', mode: 'reject', alwaysInvalid: true },
     // OpenAPI and Swagger UI: no input; their static files under a name that is no file.

@@ -35,7 +35,7 @@ export interface CapturedRoute {
 
 /** What the fuzzer must know about a route beyond its schema. */
 export interface FuzzTarget {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** The route pattern exactly as Fastify lists it, e.g. `/api/v1/runs/:id`. */
   url: string;
   /**
@@ -421,7 +421,7 @@ function bodyParts(route: CapturedRoute, ctx: FuzzContext): { valid: Arbitrary<B
       ),
     )
     .map(([contentType, payload]) => ({ contentType, payload, why: `content-type ${contentType}` }));
-  if (route.method !== 'POST') return { valid: fc.constant({ why: '' }) };
+  if (route.method !== 'POST' && route.method !== 'PUT') return { valid: fc.constant({ why: '' }) };
   if (!schema) {
     // No body schema: any parsed body is ignored, so only an unparseable one or an unknown type is wrong.
     const badJson: Arbitrary<BodyPiece> = fc

@@ -89,6 +89,8 @@ export interface Config {
     lockDurationMs: number;
     /** BullMQ `stalledInterval`: how often workers look for stalled jobs, ms. */
     stalledIntervalMs: number;
+    /** Most slots per worker process a run-time concurrency setting may ask for (`PUT /api/v1/queues/:queue/concurrency`, tune). */
+    maxConcurrency: number;
   };
   queues: Record<QueueName, QueueProfile>;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -267,6 +269,7 @@ export const CONFIG_VARIABLES: readonly string[] = [
   'WORKER_QUEUES',
   'WORKER_LOCK_MS',
   'WORKER_STALLED_INTERVAL_MS',
+  'WORKER_MAX_CONCURRENCY',
   'LOG_LEVEL',
   // Read by infra/scripts/start-questdb.sh only (which QuestDB jar to fetch, and its nice value); listed so they are not typos here.
   'QUESTDB_VERSION',
@@ -396,6 +399,7 @@ export function parseConfig(env: Env): Config {
       queues: workerQueues as QueueName[],
       lockDurationMs: read(env, 'WORKER_LOCK_MS', Type.Integer({ minimum: 1000 }), 30_000),
       stalledIntervalMs: read(env, 'WORKER_STALLED_INTERVAL_MS', Type.Integer({ minimum: 500 }), 30_000),
+      maxConcurrency: read(env, 'WORKER_MAX_CONCURRENCY', Type.Integer({ minimum: 1, maximum: 10_000 }), 200),
     },
     queues,
     logLevel: read(env, 'LOG_LEVEL', LogLevel, 'info'),

@@ -83,3 +83,24 @@ export function deadLetterKey(streamKey: string): string {
 export function ingestStream(namespace: string): string {
   return `{${namespace}:_ingest}:events`;
 }
+
+/**
+ * Run-time concurrency of one queue (`PUT /api/v1/queues/:queue/concurrency`, `npm run tune`), in
+ * the queue's hash tag so a Lua script can read and write both keys on one cluster slot.
+ */
+export interface ConcurrencyKeys {
+  /** String: the slots per worker process the workers apply; absent = the profile's `concurrency`. */
+  setting: string;
+  /** Hash: worker id (`host:pid`) → JSON {@link WorkerConcurrencyReport}, refreshed by each worker. */
+  applied: string;
+}
+
+export function concurrencyKeys(namespace: string, queue: string): ConcurrencyKeys {
+  const tag = `{${namespace}:${queue}}`;
+  return { setting: `${tag}:qs:concurrency`, applied: `${tag}:qs:concurrency:applied` };
+}
+
+/** Pub/sub channel whose message (a queue name) tells workers to re-read that queue's setting at once. */
+export function concurrencyChannel(namespace: string): string {
+  return `qs:${namespace}:concurrency`;
+}

@@ -16,6 +16,7 @@ import validation from './plugins/validation.js';
 import captureStatus from './routes/capture-status.js';
 import deadLetters from './routes/dead-letters.js';
 import compare from './routes/compare.js';
+import concurrency from './routes/concurrency.js';
 import diagnosis from './routes/diagnosis.js';
 import exportRoutes from './routes/export.js';
 import health from './routes/health.js';
@@ -59,6 +60,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(timeseries);
   await fastify.register(compare);
   await fastify.register(diagnosis);
+  await fastify.register(concurrency);
   await fastify.register(ingestEvents);
   await fastify.register(metrics);
   await fastify.register(live);

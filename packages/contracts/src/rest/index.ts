@@ -10,3 +10,4 @@ export * from './compare.js';
 export * from './timeseries.js';
 export * from './live-frame.js';
 export * from './dead-letters.js';
+export * from './concurrency.js';

@@ -93,6 +93,21 @@ export interface CaptureGapsTable {
   lost: number;
 }
 
+/** One run-time concurrency change (PUT /api/v1/queues/:queue/concurrency); slots per worker process. */
+export interface ConcurrencyChangesTable {
+  /** When the collector applied it (designated timestamp). */
+  ts: Date;
+  /** QS_NAMESPACE of the deployment whose queue changed. */
+  namespace: string;
+  queue: string;
+  old_concurrency: number;
+  new_concurrency: number;
+  /** Who asked: `tune`, `cli`, `api` or a tool's name. */
+  actor: string;
+  run_id: string | null;
+  reason: string | null;
+}
+
 export interface Database {
   job_events: JobEventsStoredTable;
   runs: RunsTable;
@@ -100,4 +115,5 @@ export interface Database {
   queue_depth: QueueDepthTable;
   redis_stats: RedisStatsTable;
   capture_gaps: CaptureGapsTable;
+  concurrency_changes: ConcurrencyChangesTable;
 }

@@ -34,6 +34,30 @@ export const JOB_EVENT_COLUMN_TYPES: Record<(typeof JOB_EVENT_TABLE_COLUMNS)[num
   source: 'SYMBOL',
 };
 
+/** `concurrency_changes` columns in table order (db/queries/concurrency.ts writes and reads them). */
+export const CONCURRENCY_CHANGE_COLUMNS = [
+  'ts',
+  'namespace',
+  'queue',
+  'old_concurrency',
+  'new_concurrency',
+  'actor',
+  'run_id',
+  'reason',
+] as const;
+
+/** QuestDB type of each `concurrency_changes` column. */
+export const CONCURRENCY_CHANGE_COLUMN_TYPES: Record<(typeof CONCURRENCY_CHANGE_COLUMNS)[number], string> = {
+  ts: 'TIMESTAMP',
+  namespace: 'SYMBOL',
+  queue: 'SYMBOL',
+  old_concurrency: 'INT',
+  new_concurrency: 'INT',
+  actor: 'SYMBOL',
+  run_id: 'SYMBOL',
+  reason: 'VARCHAR',
+};
+
 /**
  * DDL, run in order at collector start. Tables are made here, never by ILP: ILP-created tables
  * have no dedup. WAL + `DEDUP UPSERT KEYS` make a re-delivered event replace itself instead of
@@ -125,6 +149,13 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     lost LONG
   ) TIMESTAMP(ts) PARTITION BY DAY WAL
   DEDUP UPSERT KEYS(ts, stream)`,
+  // Run-time concurrency changes (issue 12: PUT /api/v1/queues/:queue/concurrency, npm run tune,
+  // loadtest --tune): who, when, old → new slots per worker process. One row per change, written
+  // by the route over PGWire; no dedup (two changes in one ms are two rows). `namespace` keeps
+  // deployments and test runs that share a QuestDB apart, as in queue_depth.
+  `CREATE TABLE IF NOT EXISTS concurrency_changes (
+    ${CONCURRENCY_CHANGE_COLUMNS.map((c) => `${c} ${CONCURRENCY_CHANGE_COLUMN_TYPES[c]}`).join(',\n    ')}
+  ) TIMESTAMP(ts) PARTITION BY DAY WAL`,
   `CREATE TABLE IF NOT EXISTS redis_stats (
     ts TIMESTAMP,
     redis SYMBOL,

@@ -1,4 +1,4 @@
-import type { JobEvent, StreamStatus } from '@queuescope/contracts';
+import { QUEUE_NAMES, concurrencyKeys, parseStoredConcurrency, type JobEvent, type StreamStatus } from '@queuescope/contracts';
 import { withTimeout } from '@queuescope/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -164,6 +164,24 @@ export default fp(
         for (const [stream, n] of (await deadLettersForScrape()) ?? []) this.set({ stream }, n);
       },
     });
+    const concurrencyForScrape = perScrape('concurrency settings', async (): Promise<[string, number][]> => {
+      const { config } = app;
+      const raws = await Promise.all(QUEUE_NAMES.map((q) => app.redis.get(concurrencyKeys(config.namespace, q).setting)));
+      return QUEUE_NAMES.map((q, i) => {
+        const stored = parseStoredConcurrency(raws[i] ?? null, config.worker.maxConcurrency);
+        return [q, stored.kind === 'set' ? stored.concurrency : config.queues[q].concurrency];
+      });
+    });
+    new Gauge({
+      name: 'queuescope_queue_concurrency',
+      help: 'Slots per worker process each queue is set to (its run-time setting, PUT /api/v1/queues/:queue/concurrency, else its profile); workers apply it within seconds',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [queue, n] of (await concurrencyForScrape()) ?? []) this.set({ queue }, n);
+      },
+    });
     new Gauge({
       name: 'queuescope_redis_used_memory_bytes',
       help: 'Memory Redis uses (INFO memory used_memory), bytes; compare with queuescope_redis_maxmemory_bytes',
@@ -221,5 +239,5 @@ export default fp(
     });
     app.addHook('onClose', async () => registry.clear());
   },
-  { name: 'metrics', dependencies: ['redis'] },
+  { name: 'metrics', dependencies: ['config', 'redis'] },
 );

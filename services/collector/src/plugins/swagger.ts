@@ -10,6 +10,7 @@ const TAGS = [
   { name: 'timeseries', description: 'Bucketed series for charts (columnar JSON)' },
   { name: 'compare', description: 'Two runs side by side' },
   { name: 'diagnosis', description: 'Why a run missed its SLO' },
+  { name: 'concurrency', description: 'Run-time concurrency of the queues (set without restarting the workers)' },
   { name: 'events', description: 'Event ingest for other tools' },
   { name: 'ingest', description: 'Stream backlog and lag' },
   { name: 'health', description: 'Liveness and readiness' },

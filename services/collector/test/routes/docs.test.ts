@@ -26,12 +26,21 @@ describe('OpenAPI docs', () => {
       'timeseries',
       'compare',
       'diagnosis',
+      'concurrency',
       'events',
       'ingest',
       'health',
       'metrics',
     ]);
-    for (const path of ['/api/v1/runs', '/api/v1/runs/{id}/summary', '/api/v1/events', '/api/v1/ingest/status', '/metrics']) {
+    for (const path of [
+      '/api/v1/runs',
+      '/api/v1/runs/{id}/summary',
+      '/api/v1/events',
+      '/api/v1/ingest/status',
+      '/api/v1/queues/{queue}/concurrency',
+      '/api/v1/runs/{id}/concurrency-changes',
+      '/metrics',
+    ]) {
       expect(Object.keys(doc.paths), path).toContain(path);
     }
     // The events body documents the contract's JobEvent, not an opaque array.
