@@ -81,6 +81,8 @@ async function startRedis(label: string, args: readonly string[]): Promise<Redis
   });
   const url = `redis://127.0.0.1:${port}`;
   const client = connect(url);
+  // Refused until the server listens, and once more when it stops: expected, not news.
+  client.on('error', () => undefined);
   for (let i = 0; ; i++) {
     try {
       await client.ping();

@@ -8,6 +8,7 @@
  */
 import { QUEUE_NAMES, parseConfig, type ConcurrencySetting, type SetConcurrencyBody } from '@queuescope/contracts';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CollectorClient } from '../loadtest/src/collector-client.js';
 
 /** How long to wait for the live workers to report a new value, ms. */
 const CONFIRM_TIMEOUT_MS = 5000;
@@ -39,38 +40,9 @@ try {
 }
 
 const opts = program.opts<{ queue: string; concurrency?: number; reason?: string; runId?: string; collectorUrl: string }>();
-const auth: Record<string, string> = config.auth.collectorToken ? { authorization: `Bearer ${config.auth.collectorToken}` } : {};
-const path = `/api/v1/queues/${encodeURIComponent(opts.queue)}/concurrency`;
-
-/** One call to the collector; throws with its message (a 4xx names the field) or with why it was not reached. */
-async function call(method: 'GET' | 'PUT', body?: SetConcurrencyBody): Promise<ConcurrencySetting> {
-  let res: Response;
-  try {
-    res = await fetch(`${opts.collectorUrl}${path}`, {
-      method,
-      headers: body ? { ...auth, 'content-type': 'application/json' } : auth,
-      ...(body ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (err) {
-    throw new Error(
-      `collector at ${opts.collectorUrl} is not reachable (${err instanceof Error ? err.message : String(err)}); is it running? (npm run stack)`,
-      { cause: err },
-    );
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
-    } catch {
-      // not JSON
-    }
-    const hint = res.status === 401 ? ' (set QS_API_TOKEN to the collector’s token)' : '';
-    throw new Error(`${method} ${path} → ${res.status}: ${message}${hint}`);
-  }
-  return JSON.parse(text) as ConcurrencySetting;
-}
+const collector = new CollectorClient(opts.collectorUrl, config.auth.collectorToken);
+const call = (body?: SetConcurrencyBody): Promise<ConcurrencySetting> =>
+  body ? collector.setConcurrency(opts.queue, body) : collector.concurrency(opts.queue);
 
 const workerLines = (s: ConcurrencySetting): string[] =>
   s.workers.map(
@@ -82,12 +54,12 @@ const describe = (s: ConcurrencySetting): string =>
 
 try {
   if (opts.concurrency === undefined) {
-    const s = await call('GET');
+    const s = await call();
     console.log(describe(s));
     console.log(s.workers.length === 0 ? '  no live worker process serves this queue' : workerLines(s).join('\n'));
   } else {
-    const before = await call('GET');
-    const after = await call('PUT', {
+    const before = await call();
+    const after = await call({
       concurrency: opts.concurrency,
       actor: 'cli',
       ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
@@ -102,7 +74,7 @@ try {
     let now = after;
     while (now.workers.some((w) => w.concurrency !== after.concurrency) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, POLL_MS));
-      now = await call('GET');
+      now = await call();
     }
     if (now.workers.length === 0) console.log('  no live worker process serves this queue: workers apply it when they start');
     else {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { LoadSecond, Run, RunSummary } from '@queuescope/contracts';
+import type { LoadSecond, Run, RunSummary, TuneRound } from '@queuescope/contracts';
 import { totalDurationMs, type Scenario } from '../scenarios/index.js';
 import type { CollectorClient } from './collector-client.js';
 import { runScenario } from './engine/index.js';
@@ -39,7 +39,7 @@ export interface RunRequest {
   workers: number;
   concurrency: Record<string, number>;
   /** `tune: { round, previousRunId, changes }` in the run's config; absent for a plain run. */
-  tune?: Record<string, string | number | string[]>;
+  tune?: TuneRound;
   /** Started right before the load and stopped right after it (e.g. a CPU sampler). */
   duringLoad?: { start: () => void; stop: () => Promise<void> };
 }

@@ -3,38 +3,11 @@
  * on purpose (the webhook handler made slower than its p95 target through config).
  */
 import { FAST_QUEUES } from '../support/env.js';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../support/stack.js';
+import { runLoadtest } from '../support/tune.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function runCli(stack: TestStack): Promise<{ code: number; out: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'loadtest/src/cli.ts',
-      '--scenario',
-      'smoke',
-      '--duration',
-      '6s',
-      '--engine',
-      'builtin',
-      '--producer-url',
-      stack.producerUrl,
-      '--collector-url',
-      stack.collectorUrl,
-    ],
-    { cwd: ROOT, env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, out })));
-}
+const runCli = (stack: TestStack) => runLoadtest(stack, ['--scenario', 'smoke', '--duration', '6s']);
 
 describe('npm run loadtest', () => {
   let stack: TestStack | undefined;

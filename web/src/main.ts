@@ -7,12 +7,14 @@
 import { api } from './api/client.js';
 import { tokenStore } from './api/token.js';
 import './components/qs-chart/qs-chart.js';
+import './components/qs-concurrency-changes/qs-concurrency-changes.js';
 import './components/qs-delta-table/qs-delta-table.js';
 import './components/qs-diagnosis/qs-diagnosis.js';
 import './components/qs-run-table/qs-run-table.js';
 import './components/qs-stat/qs-stat.js';
 import './components/qs-summary-table/qs-summary-table.js';
 import './components/qs-token-prompt/qs-token-prompt.js';
+import './components/qs-tune-story/qs-tune-story.js';
 import './events.js';
 import './pages/qs-compare-page/qs-compare-page.js';
 import './pages/qs-live-page/qs-live-page.js';

@@ -1,3 +1,4 @@
+import type { TuneRound } from '@queuescope/contracts';
 import { runOnce, type RunContext, type RunOutcome } from '../run.js';
 import { applyChanges, waitDrained } from './apply.js';
 import { CpuSampler, type CpuLoad } from './cpu.js';
@@ -25,7 +26,7 @@ async function sampledRun(
   ctx: RunContext,
   opts: TuneOptions,
   name: string,
-  tune: Record<string, string | number | string[]>,
+  tune: TuneRound,
 ): Promise<RunOutcome & { cpu: CpuLoad | null }> {
   const serving = servingConfig(await readSettings(ctx.collector, opts.queues), opts.fallback);
   const sampler = new CpuSampler(ctx.collector, opts.queues);

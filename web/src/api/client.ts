@@ -3,7 +3,15 @@
  * Every call takes the AbortSignal of the @lit/task that runs it. Response types are the contracts'
  * (`Static<>` of the collector's route schemas), imported as types only: no schema code in the bundle.
  */
-import type { RunComparison, RunDiagnosis, RunPage, TimeSeries, TimeseriesMetric } from '@queuescope/contracts';
+import type {
+  ConcurrencyChanges,
+  RunComparison,
+  RunDiagnosis,
+  RunPage,
+  RunSummary,
+  TimeSeries,
+  TimeseriesMetric,
+} from '@queuescope/contracts';
 
 /** A non-2xx answer; `message` is the collector's (it names the offending field). */
 export class ApiError extends Error {
@@ -35,6 +43,20 @@ export const api = {
     get<RunPage>(`/api/v1/runs?limit=${page.limit}&offset=${page.offset}`, signal),
   /** The diagnosis with the run's summary (one request for the run page). */
   diagnosis: (runId: string, signal: AbortSignal) => get<RunDiagnosis>(`${runPath(runId)}/diagnosis`, signal),
+  /** A run's summary alone (the tune story reads the previous round's verdicts from it). */
+  summary: (runId: string, signal: AbortSignal) => get<RunSummary>(`${runPath(runId)}/summary`, signal),
+  /**
+   * The concurrency changes tagged with the run or made while it ran (in the order the collector gives). A collector
+   * older than the route answers 404 for a run that exists: that reads as no changes.
+   */
+  concurrencyChanges: async (runId: string, signal: AbortSignal): Promise<ConcurrencyChanges> => {
+    try {
+      return await get<ConcurrencyChanges>(`${runPath(runId)}/concurrency-changes`, signal);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return { changes: [] };
+      throw err;
+    }
+  },
   compare: (a: string, b: string, signal: AbortSignal) => get<RunComparison>(`/api/v1/compare?a=${enc(a)}&b=${enc(b)}`, signal),
 
   /** A run's time series; the collector picks the step for the run's length (`step=auto`). */

@@ -89,3 +89,19 @@ export function parseStoredConcurrency(raw: string | null, max: number): StoredC
   const concurrency = Math.min(Math.max(n, 1), max);
   return { kind: 'set', concurrency, clamped: concurrency !== n };
 }
+
+/**
+ * The tune round a run belongs to, as `loadtest --tune` stores it under `tune` in the run's
+ * free-form config: `{ round: 1 }` for the first run, `{ round: N, previousRunId, changes }` for each
+ * re-run (`changes` in the words tune printed, `webhook 1 → 3 per process`: strings, since the run
+ * config nests at most 3 levels). Written by loadtest/src/tune, read by the dashboard's run page.
+ */
+export const TuneRoundSchema = Type.Object(
+  {
+    round: Type.Integer({ minimum: 1 }),
+    previousRunId: Type.Optional(RunIdSchema),
+    changes: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 64 })),
+  },
+  CLOSED,
+);
+export type TuneRound = Static<typeof TuneRoundSchema>;

@@ -16,14 +16,23 @@ export interface ChartThreshold {
   series?: number;
 }
 
-/** A vertical line at `x` (seconds, same axis as `data[0]`), e.g. a run's start or end. */
+/**
+ * A vertical line at `x` (seconds, same axis as `data[0]`).
+ * - `run` (the default): a run's start or end; dotted, only the newest two labelled, left out when
+ *   outside the plotted range.
+ * - `change`: a setting changed at that moment (a queue's concurrency); dashed, every one labelled;
+ *   one outside the plotted range is drawn on the nearer edge with ◀ or ▶, so a change made just
+ *   before or after the data still shows.
+ */
 export interface ChartMarker {
   x: number;
   label: string;
+  kind?: 'run' | 'change';
 }
 
 const FAIL = '#b3261e';
 const MARKER = '#2456c7';
+const CHANGE = '#37474f';
 
 /** Axis labels: 1.2k, 3.4M, 2.1G (display formatting only). */
 function compact(v: number): string {
@@ -39,8 +48,10 @@ function compact(v: number): string {
  * seconds since a start with `elapsed`), nulls for gaps — built once in `firstUpdated`, `setData`
  * on change, `setSize` from a ResizeObserver, destroyed on disconnect; rebuilt only when the set of
  * series changes (uPlot's series are fixed at construction). It draws what it is given: dashed
- * threshold lines, dotted vertical markers, and a red triangle on every point at or above its
- * series' threshold. It computes nothing from the data.
+ * threshold lines, vertical markers (dotted for runs, dashed for changes; their labels are also a
+ * visually hidden list, and the plot's `data-drawn-markers` says how many the last draw showed),
+ * and a red triangle on every point at or above its series' threshold. It computes nothing from
+ * the data.
  *
  * @property label - heading of the chart
  * @property unit - unit of the y values, shown after the heading
@@ -163,10 +174,12 @@ export class QsChart extends LitElement {
     ctx.font = `${11 * px}px system-ui, sans-serif`;
 
     // Thresholds: dashed horizontal lines; a target above the plotted range gets a label at the top edge.
+    let above = 0;
     this.thresholds.forEach((t, i) => {
       const y = u.valToPos(t.value, 'y', true);
       ctx.fillStyle = FAIL;
       if (y < top) {
+        above = i + 1;
         ctx.fillText(`↑ ${t.label}`, left + width - ctx.measureText(`↑ ${t.label}`).width - 4 * px, top + (12 + 12 * i) * px);
         return;
       }
@@ -185,23 +198,25 @@ export class QsChart extends LitElement {
       ctx.fillText(t.label, i % 2 === 0 ? left + 4 * px : left + width - w - 4 * px, y - 4 * px);
     });
 
-    // Markers: thin dotted vertical lines; only the newest two carry their label, so many short runs stay readable.
+    // Run markers: thin dotted vertical lines; only the newest two carry their label, so many short runs stay readable.
+    const runs = this.markers.filter((m) => m.kind !== 'change');
+    let drawn = 0;
     ctx.setLineDash([2 * px, 3 * px]);
     ctx.lineWidth = px;
     ctx.strokeStyle = MARKER;
     ctx.fillStyle = MARKER;
     ctx.font = `${10 * px}px system-ui, sans-serif`;
-    this.markers.forEach((m, i) => {
+    runs.forEach((m, i) => {
       const x = u.valToPos(m.x, 'x', true);
       if (x < left || x > left + width) return;
-      ctx.beginPath();
-      ctx.moveTo(x, top);
-      ctx.lineTo(x, top + height);
-      ctx.stroke();
-      if (i >= this.markers.length - 2)
-        ctx.fillText(m.label.slice(0, 28), x + 3 * px, top + (i === this.markers.length - 1 ? 10 : 22) * px);
+      this.vline(ctx, x, top, height);
+      drawn++;
+      if (i >= runs.length - 2) ctx.fillText(m.label.slice(0, 28), x + 3 * px, top + (i === runs.length - 1 ? 10 : 22) * px);
     });
+    drawn += this.drawChanges(u, above);
     ctx.setLineDash([]);
+    // What was drawn, for tests and tools that cannot read a canvas.
+    this.plotElement().dataset['drawnMarkers'] = String(drawn);
 
     // Breach points: a filled triangle with a white rim on every value at or over its series' target.
     ctx.fillStyle = FAIL;
@@ -231,6 +246,48 @@ export class QsChart extends LitElement {
     ctx.restore();
   }
 
+  private vline(ctx: CanvasRenderingContext2D, x: number, top: number, height: number): void {
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+  }
+
+  /**
+   * Change markers: dashed lines, every one labelled on a white backing, the labels staggered over
+   * three rows below the `rowsTaken` rows of threshold labels at the top, so changes close in time
+   * stay readable; outside the plotted range, on the nearer edge with ◀ or ▶. Returns how many it drew.
+   */
+  private drawChanges(u: uPlot, rowsTaken: number): number {
+    const ctx = u.ctx;
+    const px = uPlot.pxRatio;
+    const { left, top, width, height } = u.bbox;
+    const changes = this.markers.filter((m) => m.kind === 'change');
+    // No x range yet (no data): nowhere to place a line.
+    if (typeof u.scales['x']?.min !== 'number' || typeof u.scales['x'].max !== 'number') return 0;
+    ctx.setLineDash([5 * px, 3 * px]);
+    ctx.lineWidth = 1.5 * px;
+    ctx.strokeStyle = CHANGE;
+    ctx.font = `${10 * px}px system-ui, sans-serif`;
+    changes.forEach((m, i) => {
+      const pos = u.valToPos(m.x, 'x', true);
+      const before = pos < left;
+      const after = pos > left + width;
+      const x = before ? left + px : after ? left + width - px : pos;
+      this.vline(ctx, x, top, height);
+      const text = `${before ? '◀ ' : ''}${m.label.slice(0, 28)}${after ? ' ▶' : ''}`;
+      const w = ctx.measureText(text).width;
+      // Right of the line, unless that runs past the plot's right edge.
+      const tx = x + 3 * px + w > left + width ? x - 3 * px - w : x + 3 * px;
+      const ty = top + (12 + 12 * rowsTaken + 12 * (i % 3)) * px;
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+      ctx.fillRect(tx - px, ty - 10 * px, w + 2 * px, 13 * px);
+      ctx.fillStyle = CHANGE;
+      ctx.fillText(text, tx, ty);
+    });
+    return changes.length;
+  }
+
   override render() {
     const empty = this.data[0].length === 0;
     return html`<figure>
@@ -250,6 +307,13 @@ export class QsChart extends LitElement {
         role="img"
         aria-label=${`${this.label}${this.unit ? ` in ${this.unit}` : ''}: ${this.series.map((s) => s.label).join(', ')}`}
       ></div>
+      ${
+        this.markers.length
+          ? html`<ul class="sr-only" aria-label="Markers">
+              ${this.markers.map((m) => html`<li>${m.label}</li>`)}
+            </ul>`
+          : nothing
+      }
       ${this.pending ? html`<p class="empty" role="status">Loading …</p>` : empty ? html`<p class="empty">No data in this window.</p>` : nothing}
     </figure>`;
   }

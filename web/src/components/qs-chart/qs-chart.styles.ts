@@ -56,6 +56,17 @@ export default [
       font-size: 12px;
       color: var(--qs-muted, #5b6270);
     }
+    .sr-only {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      padding: 0;
+      margin: -1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+      border: 0;
+    }
     .u-legend {
       font-size: 11px;
     }

@@ -1,66 +1,30 @@
 import { css } from 'lit';
+import { tableStyles, verdictStyles } from '../table.styles.js';
 
-export default css`
-  :host {
-    display: block;
-    overflow-x: auto;
-  }
-  table {
-    border-collapse: collapse;
-    width: 100%;
-    background: var(--qs-surface, #fff);
-    font-variant-numeric: tabular-nums;
-  }
-  caption {
-    text-align: left;
-    font-size: 12px;
-    color: var(--qs-muted, #5b6270);
-    padding: 0 0 4px;
-  }
-  th,
-  td {
-    padding: 6px 10px;
-    border-bottom: 1px solid var(--qs-border, #d8dbe0);
-    text-align: left;
-    white-space: nowrap;
-    vertical-align: top;
-  }
-  thead th {
-    font-size: 12px;
-    font-weight: 600;
-    color: var(--qs-muted, #5b6270);
-  }
-  .num {
-    text-align: right;
-  }
-  small {
-    color: var(--qs-muted, #5b6270);
-  }
-  .slo {
-    white-space: normal;
-    min-width: 210px;
-  }
-  .slo span {
-    display: block;
-  }
-  .verdict {
-    font-weight: 700;
-  }
-  .verdict--pass {
-    color: var(--qs-pass, #1b7f3b);
-  }
-  .verdict--fail {
-    color: var(--qs-fail, #b3261e);
-  }
-  .verdict--no-data {
-    color: var(--qs-muted, #5b6270);
-  }
-  .check {
-    font-size: 12px;
-    color: var(--qs-fail, #b3261e);
-  }
-  .target {
-    font-size: 11px;
-    color: var(--qs-muted, #5b6270);
-  }
-`;
+export default [
+  tableStyles,
+  verdictStyles,
+  css`
+    .num {
+      text-align: right;
+    }
+    small {
+      color: var(--qs-muted, #5b6270);
+    }
+    .slo {
+      white-space: normal;
+      min-width: 210px;
+    }
+    .slo span {
+      display: block;
+    }
+    .check {
+      font-size: 12px;
+      color: var(--qs-fail, #b3261e);
+    }
+    .target {
+      font-size: 11px;
+      color: var(--qs-muted, #5b6270);
+    }
+  `,
+];

@@ -1,11 +1,13 @@
 import { Task, initialState } from '@lit/task';
 import { LitElement, html, nothing } from 'lit';
 import type uPlot from 'uplot';
-import type { RunDiagnosis, RunSummary, TimeSeries, TimeseriesMetric } from '@queuescope/contracts';
+import type { ConcurrencyChange, RunDiagnosis, RunSummary, TimeSeries, TimeseriesMetric } from '@queuescope/contracts';
 import { api } from '../../api/client.js';
-import type { ChartSeries, ChartThreshold } from '../../components/qs-chart/qs-chart.component.js';
+import type { ChartMarker, ChartSeries, ChartThreshold } from '../../components/qs-chart/qs-chart.component.js';
 import { VERDICT_TEXT, fmtElapsed, fmtMs, fmtNum, fmtTime } from '../../format.js';
 import { href } from '../../routes.js';
+import { readTune } from '../../tune.js';
+import { ChangeTimeline, NO_CHANGES, asError, loadPreviousRound, type PreviousRound } from './run-changes.js';
 import { colorAt } from '../colors.js';
 import styles from '../page.styles.js';
 
@@ -44,7 +46,11 @@ const hasValues = (values: (number | null)[] | undefined): boolean => !!values?.
  * One run: verdict, exports, the per-queue summary with SLO verdicts, the client side, the diagnosis,
  * and charts over the run's time range (queue side from the time series API, client side from the
  * run's load time series). The diagnosis, which carries the summary, is one request; the charts
- * load after it, each at the step the collector picks for the run's length (`step=auto`).
+ * load after it, each at the step the collector picks for the run's length (`step=auto`), with the
+ * run's concurrency changes (one request) as markers on every chart and listed below them. A run
+ * of `loadtest --tune` opens with its tune story; for a re-run, two more requests read the previous
+ * round's summary (the verdicts before) and its changes (those applied between the rounds, shown
+ * with this run's own).
  */
 export class QsRunPage extends LitElement {
   static override styles = styles;
@@ -73,9 +79,30 @@ export class QsRunPage extends LitElement {
     args: () => [this.core.value ? this.runId : ''] as const,
   });
 
+  /**
+   * The run's concurrency changes (tagged with it, or made while it ran): one request, once the run
+   * is known to exist; a collector without the route reads as no changes.
+   */
+  private readonly changes = new Task(this, {
+    task: async ([runId], { signal }): Promise<ConcurrencyChange[] | Error | typeof initialState> =>
+      runId ? api.concurrencyChanges(runId, signal).then((r) => r.changes, asError(signal)) : initialState,
+    args: () => [this.core.value ? this.runId : ''] as const,
+  });
+
+  /** A re-run of `loadtest --tune` only: the previous round's summary and the changes applied between the rounds. */
+  private readonly previous = new Task(this, {
+    task: async ([previousRunId, startedAt], { signal }): Promise<PreviousRound | typeof initialState> =>
+      previousRunId ? loadPreviousRound(previousRunId, startedAt, signal) : initialState,
+    args: () => [readTune(this.core.value?.run.config)?.previousRunId ?? '', this.core.value?.run.startedAt ?? ''] as const,
+  });
+
+  private readonly timeline = new ChangeTimeline();
+
   private refresh(): void {
     void this.core.run();
     void this.charts.run();
+    void this.changes.run();
+    void this.previous.run();
   }
 
   private header(s: RunSummary) {
@@ -122,7 +149,7 @@ export class QsRunPage extends LitElement {
       </div>`;
   }
 
-  private chartGrid(summary: RunSummary, series: Series | undefined) {
+  private chartGrid(summary: RunSummary, series: Series | undefined, markers: ChartMarker[]) {
     const queues = summary.queues.map((q) => q.queue);
     const sync = `run-${summary.run.id}`;
     const load = series?.load;
@@ -146,6 +173,7 @@ export class QsRunPage extends LitElement {
             .series=${d.series}
             .data=${d.data}
             .thresholds=${d.thresholds}
+            .markers=${markers}
           ></qs-chart>`;
         })}
         ${
@@ -159,6 +187,7 @@ export class QsRunPage extends LitElement {
                     { label: 'errors/s', color: colorAt(6) },
                   ]}
                   .data=${[xs, loadOk.series['client.rps'] ?? [], loadOk.series['client.vus'] ?? [], loadOk.series['client.errors'] ?? []] as uPlot.AlignedData}
+                  .markers=${markers}
                 ></qs-chart>
                 <qs-chart
                   label="Client HTTP latency (worst second in each bucket)"
@@ -169,6 +198,7 @@ export class QsRunPage extends LitElement {
                     { label: 'p99', color: colorAt(1) },
                   ]}
                   .data=${[xs, loadOk.series['client.p95'] ?? [], loadOk.series['client.p99'] ?? []] as uPlot.AlignedData}
+                  .markers=${markers}
                 ></qs-chart>`
             : nothing
         }
@@ -177,10 +207,26 @@ export class QsRunPage extends LitElement {
       ${loadOk && !showLoad ? html`<p class="muted">No per-second client numbers were stored for this run.</p>` : nothing}`;
   }
 
+  /** The concurrency changes under the charts; nothing while loading or when there are none. */
+  private changeList(changes: ConcurrencyChange[], failed: Error | undefined) {
+    return html`${
+      changes.length
+        ? html`<h2>Concurrency changes</h2>
+            <qs-concurrency-changes .changes=${changes}></qs-concurrency-changes>`
+        : nothing
+    }
+    ${failed ? html`<p class="muted">Concurrency changes could not be loaded: ${failed.message}</p>` : nothing}`;
+  }
+
   private page(diagnosis: RunDiagnosis) {
     const { summary } = diagnosis;
+    const tune = readTune(diagnosis.run.config);
+    const own = this.changes.value;
+    const previous = this.previous.value;
+    const { changes, markers } = this.timeline.of(Array.isArray(own) ? own : NO_CHANGES, previous?.between ?? NO_CHANGES);
     return html`
       ${this.header(summary)}
+      ${tune ? html`<qs-tune-story .tune=${tune} .current=${summary} .previous=${previous?.summary}></qs-tune-story>` : nothing}
       <h2>Summary</h2>
       ${summary.queues.length ? html`<qs-summary-table .queues=${summary.queues}></qs-summary-table>` : html`<div class="empty">No events stored for this run.</div>`}
       ${this.client(summary)}
@@ -188,9 +234,10 @@ export class QsRunPage extends LitElement {
       <qs-diagnosis .diagnosis=${diagnosis}></qs-diagnosis>
       <h2>Over time</h2>
       <p class="meta">
-        From the run's start to its end${summary.run.endedAt ? '' : ' (now: the run is still going)'}; dashed lines: SLO targets.
+        From the run's start to its end${summary.run.endedAt ? '' : ' (now: the run is still going)'}; dashed lines: SLO
+        targets${markers.length ? html`; dark dashed verticals: concurrency changes (listed below)` : ''}.
       </p>
-      ${this.chartGrid(summary, this.charts.value)}
+      ${this.chartGrid(summary, this.charts.value, markers)} ${this.changeList(changes, own instanceof Error ? own : undefined)}
     `;
   }
 

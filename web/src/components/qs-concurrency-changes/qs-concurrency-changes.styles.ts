@@ -1,0 +1,15 @@
+import { css } from 'lit';
+import { tableStyles } from '../table.styles.js';
+
+export default [
+  tableStyles,
+  css`
+    .reason {
+      white-space: normal;
+      min-width: 240px;
+    }
+    .muted {
+      color: var(--qs-muted, #5b6270);
+    }
+  `,
+];
