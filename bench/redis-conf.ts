@@ -49,6 +49,12 @@ const SETTINGS: readonly Setting[] = [
     revert: ['--appendfsync', 'always'],
   },
   {
+    name: 'save',
+    ours: 'save "" (no RDB snapshots; the AOF persists)',
+    without: 'save 3600 1 300 100 60 10000 (Redis default: fork a snapshot every 60 s under load)',
+    revert: ['--save', '3600 1 300 100 60 10000'],
+  },
+  {
     name: 'maxmemory',
     ours: 'maxmemory 2gb, noeviction',
     without: 'maxmemory 0 (Redis default: no ceiling)',

@@ -17,13 +17,15 @@ import { waitFor } from '../support/processes.js';
 import { PrivateQuestdb } from '../support/questdb-server.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { REDIS_TARGETS, useTarget } from '../support/cluster.js';
 import { ingestStatus, waitIngestDrained } from '../support/ingest.js';
 
 const JOBS = 1800;
 const RATE = 150;
 const DOWN_MS = 4000;
 
-describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
+describe.each(REDIS_TARGETS)('fault: QuestDB SIGKILLed and restarted while the stack runs, on $redis', (target) => {
+  let redis: ReturnType<typeof useTarget> | undefined;
   const runId = uniqueRunId('fault-questdb');
   let questdb: PrivateQuestdb;
   let stack: TestStack;
@@ -34,7 +36,8 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
   beforeAll(async () => {
     // Before the collector: it creates the tables at start.
     questdb = await PrivateQuestdb.start();
-    stack = await startStack({ ...FAULT_ENV, QUESTDB_HTTP: questdb.http, QUESTDB_PG: questdb.pg }, 3);
+    redis = useTarget(target);
+    stack = await startStack({ ...FAULT_ENV, ...redis.env, QUESTDB_HTTP: questdb.http, QUESTDB_PG: questdb.pg }, 3);
     bull = openQueues(stack.config);
   });
 
@@ -43,6 +46,7 @@ describe('fault: QuestDB SIGKILLed and restarted while the stack runs', () => {
     await db?.end().catch(() => undefined);
     await bull?.close();
     await questdb?.destroy();
+    redis?.release();
   });
 
   const status = (): Promise<IngestStatus> => ingestStatus(stack.collectorUrl);

@@ -16,6 +16,7 @@ import { acceptedCount, FAULT_ENV, runLoad, type LoadResult } from '../support/l
 import { spawnScript, waitFor, type ServiceProcess } from '../support/processes.js';
 import { questdbClient } from '../support/questdb.js';
 import { startStack, type TestStack } from '../support/stack.js';
+import { REDIS_TARGETS, useTarget } from '../support/cluster.js';
 
 const JOBS = 1200;
 const RATE = 150;
@@ -32,7 +33,8 @@ interface Kill {
   worker: string;
 }
 
-describe('fault: a worker SIGKILLed after its handler returned, before BullMQ moved the job', () => {
+describe.each(REDIS_TARGETS)('fault: a worker SIGKILLed after its handler returned, before BullMQ moved the job, on $redis', (target) => {
+  let redis: ReturnType<typeof useTarget> | undefined;
   const runId = uniqueRunId('fault-transition');
   let stack: TestStack;
   let db: pg.Client;
@@ -42,7 +44,8 @@ describe('fault: a worker SIGKILLed after its handler returned, before BullMQ mo
   const kills: Kill[] = [];
 
   beforeAll(async () => {
-    stack = await startStack({ ...FAULT_ENV, WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' }, 2);
+    redis = useTarget(target);
+    stack = await startStack({ ...FAULT_ENV, ...redis.env, WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' }, 2);
     db = await questdbClient(stack.config);
     bull = openQueues(stack.config);
   });
@@ -52,6 +55,7 @@ describe('fault: a worker SIGKILLed after its handler returned, before BullMQ mo
     await stack?.stop('SIGKILL');
     await db?.end();
     await bull?.close();
+    redis?.release();
   });
 
   /** The kill line a fixture printed before it died, if it did. */
