@@ -1,8 +1,9 @@
 import { css } from 'lit';
-import { verdictStyles } from '../components/table.styles.js';
+import { verdictStyles, srOnlyStyles } from '../components/shared.styles.js';
 
 /** Layout shared by the pages (their shadow roots do not see tokens.css rules, only its variables). */
 export default [
+  srOnlyStyles,
   verdictStyles,
   css`
     :host {
@@ -122,17 +123,6 @@ export default [
     button[disabled] {
       opacity: 0.5;
       cursor: not-allowed;
-    }
-    .sr-only {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      padding: 0;
-      margin: -1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      white-space: nowrap;
-      border: 0;
     }
   `,
 ];

@@ -1,7 +1,9 @@
 import { css, unsafeCSS } from 'lit';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+import { srOnlyStyles } from '../shared.styles.js';
 
 export default [
+  srOnlyStyles,
   unsafeCSS(uplotCss),
   css`
     :host {
@@ -55,17 +57,6 @@ export default [
       margin: 0 0 6px;
       font-size: 12px;
       color: var(--qs-muted, #5b6270);
-    }
-    .sr-only {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      padding: 0;
-      margin: -1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      white-space: nowrap;
-      border: 0;
     }
     .u-legend {
       font-size: 11px;

@@ -1,5 +1,5 @@
 import { css } from 'lit';
-import { tableStyles } from '../table.styles.js';
+import { tableStyles } from '../shared.styles.js';
 
 export default [
   tableStyles,

@@ -1,7 +1,8 @@
 import { css } from 'lit';
-import { tableStyles } from '../table.styles.js';
+import { tableStyles, srOnlyStyles } from '../shared.styles.js';
 
 export default [
+  srOnlyStyles,
   tableStyles,
   css`
     :host {
@@ -100,17 +101,6 @@ export default [
     }
     .queues li {
       font-weight: 400;
-    }
-    .sr-only {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      padding: 0;
-      margin: -1px;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      white-space: nowrap;
-      border: 0;
     }
   `,
 ];

@@ -1,5 +1,5 @@
 import { css } from 'lit';
-import { tableStyles, verdictStyles } from '../table.styles.js';
+import { tableStyles, verdictStyles } from '../shared.styles.js';
 
 export default [
   tableStyles,

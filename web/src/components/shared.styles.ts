@@ -1,5 +1,7 @@
 import { css } from 'lit';
 
+/** Styles several components share. */
+
 /** The data tables' common look (summary, delta, concurrency changes): each adds its own rules after it. */
 export const tableStyles = css`
   :host {
@@ -46,5 +48,20 @@ export const verdictStyles = css`
   }
   .verdict--no-data {
     color: var(--qs-muted, #5b6270);
+  }
+`;
+
+/** Visually hidden, still read by screen readers and tests (`class="sr-only"`). */
+export const srOnlyStyles = css`
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    padding: 0;
+    margin: -1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
   }
 `;
